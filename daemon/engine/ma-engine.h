@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * memadvise reclaim engine: the public C API.
+ *
+ * The engine opens a target as a pidfd, reads its memory map, plans which
+ * resident anonymous private pages to advise (coldest first, within a budget)
+ * and applies MADV_COLD or MADV_PAGEOUT with process_madvise(2) in batches.
+ * It knows nothing of D-Bus or polkit; the daemon owns it.
+ *
+ * The contract for eligibility, budgets and result fields is
+ * shared/DESIGN.md; the rules the code follows are in memadvised(8).
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* Errors. The nick of each code (ma_error_to_string) is the `error` value
+ * of a failed target in the D-Bus results. */
+typedef enum {
+  MA_ERROR_NO_SUCH_PROCESS,
+  MA_ERROR_EXITED,
+  MA_ERROR_NOT_AUTHORIZED,
+  MA_ERROR_PROTECTED,
+  MA_ERROR_KERNEL_THREAD,
+  MA_ERROR_NOT_SUPPORTED,
+  MA_ERROR_FAILED,
+  MA_ERROR_INVALID_ARGUMENT,
+  MA_ERROR_CANCELLED,
+} MaError;
+
+#define MA_ERROR (ma_error_quark ())
+GQuark ma_error_quark (void);
+const char *ma_error_to_string (MaError code);
+
+typedef enum {
+  MA_MODE_COLD,    /* MADV_COLD */
+  MA_MODE_PAGEOUT, /* MADV_PAGEOUT */
+} MaMode;
+
+gboolean ma_mode_from_string (const char *str, MaMode *out_mode);
+const char *ma_mode_to_string (MaMode mode);
+
+/* Probes of the running kernel and system. */
+gboolean ma_probe_process_madvise (void); /* FALSE: ENOSYS */
+gboolean ma_probe_pagemap_scan (void);    /* PAGEMAP_SCAN ioctl (Linux 6.7+) */
+/* Total and used swap in bytes, from /proc/swaps. FALSE if unreadable. */
+gboolean ma_probe_swap (guint64 *out_total, guint64 *out_used, GError **error);
+gsize ma_page_size (void);
+
+/* Figures from /proc/PID/status, in bytes. */
+typedef struct {
+  guint64 rss;
+  guint64 anon;
+  guint64 swap;
+} MaMemStat;
+
+/* A target process, held by its pidfd. Everything read from /proc/PID after
+ * ma_target_open() is read through a directory fd that was verified, with
+ * the pidfd, to belong to the same live process. */
+typedef struct _MaTarget MaTarget;
+
+MaTarget *ma_target_open (pid_t pid, GError **error);
+void ma_target_free (MaTarget *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaTarget, ma_target_free)
+
+pid_t ma_target_get_pid (MaTarget *target);
+int ma_target_get_pidfd (MaTarget *target);
+/* The /proc/PID directory fd of the target (owned by the target). */
+int ma_target_get_proc_fd (MaTarget *target);
+const char *ma_target_get_comm (MaTarget *target);
+/* uids[0..3]: real, effective, saved, filesystem; as read at open. */
+const uid_t *ma_target_get_uids (MaTarget *target);
+/* Effective, permitted and ambient capability sets, as read at open. */
+guint64 ma_target_get_cap_eff (MaTarget *target);
+guint64 ma_target_get_cap_prm (MaTarget *target);
+/* The owner of /proc/PID (the kernel makes it root for non-dumpable tasks). */
+uid_t ma_target_get_proc_owner (MaTarget *target);
+
+/* TRUE while the pidfd's process has not exited; FALSE with
+ * MA_ERROR_EXITED otherwise. */
+gboolean ma_target_check_alive (MaTarget *target, GError **error);
+gboolean ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error);
+
+typedef enum {
+  MA_ORDER_COLDEST, /* fewest Referenced per Rss first, then largest, then lowest address */
+  MA_ORDER_ADDRESS, /* by address */
+} MaOrder;
+
+typedef struct {
+  MaMode mode;
+  guint percent;     /* 1..100 of resident eligible bytes */
+  guint64 max_bytes; /* 0: no cap */
+  MaOrder order;
+} MaPlanRequest;
+
+/* One planned range: whole pages, every one resident when planned. */
+typedef struct {
+  guint64 start;
+  guint64 length;
+  guint64 resident;
+} MaRange;
+
+typedef struct {
+  MaMode mode;
+  guint64 eligible_bytes; /* resident eligible bytes */
+  guint64 planned_bytes;  /* resident bytes the ranges cover */
+  guint n_vmas;
+  guint n_eligible_vmas;
+  GArray *ranges; /* MaRange, in the order they will be advised */
+  MaMemStat before;
+  gint64 plan_usec;
+  gboolean swap_configured; /* FALSE: anonymous pageout frees nothing */
+} MaPlan;
+
+MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);
+void ma_plan_free (MaPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPlan, ma_plan_free)
+
+/* Called after each batch from the applying thread. */
+typedef void (*MaProgressFunc) (guint64 done_bytes, guint64 planned_bytes, gpointer user_data);
+
+typedef struct {
+  guint64 advised_bytes; /* what process_madvise accepted */
+  guint64 skipped_bytes; /* planned but refused by the kernel (VMA changed) */
+  guint n_calls;
+  guint n_skipped_ranges;
+  MaMemStat after;
+  gint64 apply_usec;
+} MaApplyResult;
+
+/* Applies @plan. Stops between batches when @cancellable is cancelled
+ * (MA_ERROR_CANCELLED, with @out filled with what was done). Fails with
+ * MA_ERROR_EXITED if the target is gone before or during the work. */
+gboolean ma_target_apply (MaTarget *target,
+                          const MaPlan *plan,
+                          GCancellable *cancellable,
+                          MaProgressFunc progress,
+                          gpointer progress_data,
+                          MaApplyResult *out,
+                          GError **error);
+
+G_END_DECLS

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Parsers of /proc files and the pure planning steps of the engine.
+ * Internal to the engine; unit tests and fuzz targets call them directly.
+ * Every parser takes a buffer (not a path) and must accept any bytes
+ * without crashing: its input is written by the kernel about a process the
+ * caller does not trust.
+ */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "ma-engine.h"
+
+G_BEGIN_DECLS
+
+/* Permission bits of a maps/smaps header line. */
+enum {
+  MA_PERM_READ = 1 << 0,
+  MA_PERM_WRITE = 1 << 1,
+  MA_PERM_EXEC = 1 << 2,
+  MA_PERM_SHARED = 1 << 3, /* 's' in the fourth column; 'p' is private */
+};
+
+/* What the name column says, for the special names of DESIGN only. Any other
+ * name is MA_NAME_PATH (or MA_NAME_OTHER if bracketed): the engine never
+ * interprets a path. */
+typedef enum {
+  MA_NAME_NONE,       /* no name: plain anonymous mapping */
+  MA_NAME_HEAP,       /* [heap] */
+  MA_NAME_STACK,      /* [stack] or [stack:TID] */
+  MA_NAME_VVAR,       /* [vvar], [vvar_vclock] */
+  MA_NAME_VDSO,       /* [vdso] */
+  MA_NAME_VSYSCALL,   /* [vsyscall] */
+  MA_NAME_ANON,       /* [anon:...] (prctl PR_SET_VMA_ANON_NAME) */
+  MA_NAME_ANON_SHMEM, /* [anon_shmem:...] */
+  MA_NAME_OTHER,      /* another bracketed name ([uprobes], ...) */
+  MA_NAME_PATH,       /* anything else: a file path */
+} MaNameKind;
+
+/* VmFlags of smaps that eligibility depends on. */
+enum {
+  MA_VMF_RD = 1 << 0,
+  MA_VMF_WR = 1 << 1,
+  MA_VMF_EX = 1 << 2,
+  MA_VMF_SH = 1 << 3,
+  MA_VMF_LO = 1 << 4,  /* VM_LOCKED */
+  MA_VMF_IO = 1 << 5,  /* VM_IO */
+  MA_VMF_PF = 1 << 6,  /* VM_PFNMAP */
+  MA_VMF_HT = 1 << 7,  /* VM_HUGETLB */
+  MA_VMF_MM = 1 << 8,  /* VM_MIXEDMAP */
+  MA_VMF_DD = 1 << 9,  /* VM_DONTDUMP */
+  MA_VMF_GD = 1 << 10, /* VM_GROWSDOWN */
+};
+
+typedef struct {
+  guint64 start;
+  guint64 end;
+  guint64 offset;
+  guint64 inode;
+  guint32 dev_major;
+  guint32 dev_minor;
+  guint32 perms;     /* MA_PERM_* */
+  guint32 vmflags;   /* MA_VMF_*, when has_vmflags */
+  MaNameKind name_kind;
+  gboolean has_vmflags;
+  gboolean has_counters; /* the block carried Rss: (smaps, not maps) */
+  /* smaps counters, in bytes */
+  guint64 rss;
+  guint64 referenced;
+  guint64 anonymous;
+  guint64 swap;
+  guint64 locked;
+} MaVma;
+
+/* Parses /proc/PID/smaps (or maps: then has_counters and has_vmflags stay
+ * FALSE). Appends one MaVma per mapping to @vmas. Unknown field lines are
+ * ignored (the kernel adds fields); a malformed header line, a field line
+ * before any header, or a value that overflows is an error
+ * (G_IO_ERROR_INVALID_DATA) and @vmas is left with what came before it. */
+gboolean ma_smaps_parse (const char *buf, gsize len, GArray *vmas, GError **error);
+
+typedef struct {
+  char name[64];    /* Name:, escaped as the kernel gives it */
+  char state;       /* first letter of State:, 0 if absent */
+  gboolean has_uids;
+  uid_t uids[4];    /* real, effective, saved, fs */
+  gboolean has_caps;
+  guint64 cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+  int kthread;      /* Kthread: 1/0, or -1 when the kernel does not say */
+  gboolean has_mm;  /* VmRSS: present (kernel threads and zombies have none) */
+  MaMemStat mem;    /* VmRSS, RssAnon, VmSwap in bytes */
+} MaStatus;
+
+/* Parses /proc/PID/status. Fields missing from the text keep their
+ * "absent" values; a malformed value of a known field is an error. */
+gboolean ma_status_parse (const char *buf, gsize len, MaStatus *out, GError **error);
+
+/* Parses /proc/swaps: total and used bytes over every active device. */
+gboolean ma_swaps_parse (const char *buf, gsize len, guint64 *out_total, guint64 *out_used,
+                         GError **error);
+
+/* Parses the flags field (the ninth) of /proc/PID/stat. The comm field may
+ * hold spaces and parentheses: the last ')' ends it. */
+gboolean ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error);
+
+/* Why a mapping is not eligible; MA_INELIGIBLE_NONE means it is. The first
+ * reason that applies, in this order. */
+typedef enum {
+  MA_INELIGIBLE_NONE,
+  MA_INELIGIBLE_FILE,       /* backed by a file (including memfd, SysV shm, /dev/zero) */
+  MA_INELIGIBLE_SPECIAL,    /* [stack], [vvar], [vdso], [vsyscall], other bracketed names */
+  MA_INELIGIBLE_SHARED,     /* 's' permission, VmFlags sh, [anon_shmem:] */
+  MA_INELIGIBLE_PROT,       /* not readable and writable (guard pages, read-only) */
+  MA_INELIGIBLE_EXEC,       /* executable (JIT code) */
+  MA_INELIGIBLE_LOCKED,     /* VmFlags lo, or Locked: > 0 */
+  MA_INELIGIBLE_HUGETLB,    /* VmFlags ht */
+  MA_INELIGIBLE_IO,         /* VmFlags io or pf */
+  MA_INELIGIBLE_NO_VMFLAGS, /* the kernel did not say (smaps without VmFlags) */
+} MaIneligible;
+
+MaIneligible ma_vma_eligibility (const MaVma *vma);
+const char *ma_ineligible_to_string (MaIneligible reason);
+
+/* Ranks candidate mappings: fills @order (n entries) with indices into @vmas,
+ * in the order their pages are taken. */
+void ma_rank_vmas (const MaVma *vmas, const guint *candidates, guint n, MaOrder order,
+                   guint *order_out);
+
+/* Resident runs of a mapping: fills @runs (MaRange, resident == length) with
+ * the runs of present pages in [start, end), in address order. */
+typedef gboolean (*MaResidencyFunc) (guint64 start, guint64 end, GArray *runs, gpointer user_data,
+                                     GError **error);
+
+/* Budget in pages: ceil(percent * eligible_pages / 100), so any percent of a
+ * non-empty set selects at least a page, then capped at floor(max_bytes /
+ * page_size) when max_bytes is non-zero. */
+guint64 ma_budget_pages (guint64 eligible_pages, guint percent, guint64 max_bytes,
+                         gsize page_size);
+
+/* Builds the ranges of a plan: walks @vmas in @order, asks @residency for
+ * each, and takes resident runs until @budget_pages are taken, splitting
+ * the last run at a page boundary. Returns the resident bytes taken. */
+gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64 budget_pages,
+                         gsize page_size, MaResidencyFunc residency, gpointer residency_data,
+                         GArray *ranges_out, guint64 *out_planned, GError **error);
+
+/* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
+ * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
+#define MA_IOV_MAX 1024
+gsize ma_max_rw_count (gsize page_size);
+
+/* Cursor over the ranges of a plan, handing out batches of iovecs. A range
+ * longer than the per-call byte limit is split. */
+typedef struct {
+  const MaRange *ranges;
+  guint n_ranges;
+  guint index;      /* current range */
+  guint64 consumed; /* bytes of ranges[index] already handed out */
+} MaBatchCursor;
+
+typedef struct {
+  guint64 start;
+  guint64 length;
+} MaSpan;
+
+/* Fills at most @max_iov spans totalling at most @max_bytes; returns how many.
+ * 0 when the cursor is at the end. */
+guint ma_batch_next (MaBatchCursor *cursor, MaSpan *spans, guint max_iov, guint64 max_bytes);
+
+G_END_DECLS
