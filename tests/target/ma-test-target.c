@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * ma-test-target: the process the live, integration and bench tests reclaim.
+ *
+ * Protocol: one command a line on stdin, exactly one reply line on stdout
+ * each (flushed). A reply is `ok ...` or `err MESSAGE`. At start it prints
+ * `ready PID`. It exits on `exit [CODE]` or when stdin closes.
+ *
+ *   map NAME KIND SIZE [lowentropy]  -> ok START_HEX LENGTH
+ *       SIZE in bytes (page-rounded up). KIND is one of
+ *         anon      MAP_PRIVATE|MAP_ANONYMOUS, rw
+ *         heap      grown with sbrk, so it lies in [heap]
+ *         locked    anon, then mlock
+ *         shared    MAP_SHARED|MAP_ANONYMOUS
+ *         memfd     memfd_create + MAP_SHARED
+ *         shm       SysV shmget/shmat, IPC_RMID right after attaching
+ *         exec      anon rwx (like JIT code)
+ *         guard     PROT_NONE, never filled
+ *         file      MAP_PRIVATE of an unlinked temp file, written through the mapping
+ *         readonly  anon, filled, then mprotect PROT_READ
+ *       The data is pseudo-random, seeded from NAME and different on every
+ *       page; with `lowentropy` each page holds one unique word followed by
+ *       a constant pattern, so zram stores it for almost nothing.
+ *   many NAME COUNT SIZE [lowentropy] -> ok
+ *       COUNT anonymous rw mappings of SIZE bytes, filled, each followed by
+ *       an unmapped page so the kernel cannot merge them (COUNT VMAs).
+ *   checksum NAME     -> ok HEX         64-bit hash of the contents (faults pages in)
+ *   checksum-all      -> ok NAME=HEX ... every region, in creation order
+ *   residency NAME    -> ok PAGES PRESENT SWAPPED  from /proc/self/pagemap,
+ *                                        without touching the pages
+ *   mlock NAME, munlock NAME, unmap NAME, touch NAME -> ok
+ *       touch reads every page, faulting swapped pages back in.
+ *   exit [CODE]       exits with CODE (default 0)
+ *
+ * A heap region cannot be unmapped (`err`). The regions of `many` are
+ * treated as one region by every command.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+typedef enum
+{
+  KIND_ANON,
+  KIND_HEAP,
+  KIND_LOCKED,
+  KIND_SHARED,
+  KIND_MEMFD,
+  KIND_SHM,
+  KIND_EXEC,
+  KIND_GUARD,
+  KIND_FILE,
+  KIND_READONLY,
+  KIND_MANY,
+} Kind;
+
+static const char *const kind_names[] = {
+  "anon", "heap", "locked", "shared", "memfd", "shm", "exec", "guard", "file", "readonly",
+};
+
+typedef struct
+{
+  guint8 *addr;
+  gsize length;
+} Span;
+
+typedef struct
+{
+  char *name;
+  Kind kind;
+  GArray *spans; /* Span; one except for `many` */
+} Region;
+
+static GPtrArray *regions; /* Region *, in creation order */
+static gsize page_size;
+static int pagemap_fd = -1;
+
+static void
+region_free (gpointer data)
+{
+  Region *region = data;
+
+  g_free (region->name);
+  g_array_unref (region->spans);
+  g_free (region);
+}
+
+static Region *
+region_lookup (const char *name)
+{
+  for (guint i = 0; i < regions->len; i++)
+    {
+      Region *region = g_ptr_array_index (regions, i);
+      if (g_str_equal (region->name, name))
+        return region;
+    }
+  return NULL;
+}
+
+static void reply (const char *format, ...) G_GNUC_PRINTF (1, 2);
+
+static void
+reply (const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  vfprintf (stdout, format, args);
+  va_end (args);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static guint64
+seed_from_name (const char *name)
+{
+  guint64 h = 0xcbf29ce484222325ull;
+
+  for (const char *p = name; *p; p++)
+    h = (h ^ (guint8)*p) * 0x100000001b3ull;
+  return h;
+}
+
+static guint64
+splitmix64 (guint64 *state)
+{
+  guint64 z = (*state += 0x9e3779b97f4a7c15ull);
+
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* Fills pages with data derived from @state; every page differs. */
+static void
+fill (guint8 *addr, gsize length, guint64 *state, gboolean lowentropy)
+{
+  guint64 *words = (guint64 *)addr;
+  gsize n_words = length / sizeof (guint64);
+  gsize words_per_page = page_size / sizeof (guint64);
+
+  if (!lowentropy)
+    {
+      guint64 x = splitmix64 (state) | 1;
+
+      /* xorshift64: fast enough for gigabytes */
+      for (gsize i = 0; i < n_words; i++)
+        {
+          x ^= x << 13;
+          x ^= x >> 7;
+          x ^= x << 17;
+          words[i] = x;
+        }
+      *state ^= x;
+      return;
+    }
+
+  for (gsize i = 0; i < n_words; i++)
+    words[i] = (i % words_per_page == 0) ? splitmix64 (state) : 0x5a5a5a5a00000000ull | (i & 0xff);
+}
+
+static guint64
+hash_spans (GArray *spans, Kind kind)
+{
+  guint64 h = 0xcbf29ce484222325ull;
+
+  for (guint s = 0; s < spans->len; s++)
+    {
+      Span *span = &g_array_index (spans, Span, s);
+      const volatile guint64 *words = (const volatile guint64 *)span->addr;
+
+      /* A guard region cannot be read: only its length counts. */
+      if (kind == KIND_GUARD)
+        {
+          h = (h ^ span->length) * 0x100000001b3ull;
+          continue;
+        }
+      for (gsize i = 0; i < span->length / sizeof (guint64); i++)
+        h = (h ^ words[i]) * 0x100000001b3ull;
+    }
+  return h;
+}
+
+static gboolean
+parse_size (const char *str, gsize *out)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (str, 10, 1, G_MAXSIZE / 2, &value, NULL))
+    return FALSE;
+  *out = (value + page_size - 1) / page_size * page_size;
+  return TRUE;
+}
+
+static gboolean
+parse_kind (const char *str, Kind *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (g_str_equal (str, kind_names[i]))
+      {
+        *out = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* Extends [heap] by @length page-aligned bytes. */
+static guint8 *
+heap_grow (gsize length)
+{
+  guintptr cur = (guintptr)sbrk (0);
+  guintptr aligned = (cur + page_size - 1) / page_size * page_size;
+
+  if (sbrk (aligned - cur + length) == (void *)-1)
+    return NULL;
+  return (guint8 *)aligned;
+}
+
+static guint8 *
+map_file (gsize length, char **error)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "ma-test-target-XXXXXX", NULL);
+  int fd = g_mkstemp (path);
+  guint8 *addr;
+
+  if (fd < 0)
+    {
+      *error = g_strdup_printf ("mkstemp: %s", g_strerror (errno));
+      return NULL;
+    }
+  unlink (path);
+  if (ftruncate (fd, length) < 0)
+    {
+      *error = g_strdup_printf ("ftruncate: %s", g_strerror (errno));
+      close (fd);
+      return NULL;
+    }
+  addr = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  close (fd);
+  if (addr == MAP_FAILED)
+    {
+      *error = g_strdup_printf ("mmap: %s", g_strerror (errno));
+      return NULL;
+    }
+  return addr;
+}
+
+static guint8 *
+map_memfd (gsize length, char **error)
+{
+  int fd = memfd_create ("ma-test-target", MFD_CLOEXEC);
+  guint8 *addr;
+
+  if (fd < 0 || ftruncate (fd, length) < 0)
+    {
+      *error = g_strdup_printf ("memfd: %s", g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return NULL;
+    }
+  addr = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close (fd);
+  if (addr == MAP_FAILED)
+    {
+      *error = g_strdup_printf ("mmap: %s", g_strerror (errno));
+      return NULL;
+    }
+  return addr;
+}
+
+static guint8 *
+map_shm (gsize length, char **error)
+{
+  int id = shmget (IPC_PRIVATE, length, IPC_CREAT | 0600);
+  void *addr;
+
+  if (id < 0)
+    {
+      *error = g_strdup_printf ("shmget: %s", g_strerror (errno));
+      return NULL;
+    }
+  addr = shmat (id, NULL, 0);
+  /* Removed now: the segment goes away with the last detach, even on a crash. */
+  shmctl (id, IPC_RMID, NULL);
+  if (addr == (void *)-1)
+    {
+      *error = g_strdup_printf ("shmat: %s", g_strerror (errno));
+      return NULL;
+    }
+  return addr;
+}
+
+static guint8 *
+map_anon (gsize length, int prot, int flags, char **error)
+{
+  void *addr = mmap (NULL, length, prot, flags | MAP_ANONYMOUS, -1, 0);
+
+  if (addr == MAP_FAILED)
+    {
+      *error = g_strdup_printf ("mmap: %s", g_strerror (errno));
+      return NULL;
+    }
+  return addr;
+}
+
+static void
+cmd_map (char **argv, guint argc)
+{
+  g_autofree char *error = NULL;
+  gboolean lowentropy;
+  guint64 seed;
+  guint8 *addr = NULL;
+  gsize length;
+  Kind kind;
+  Region *region;
+  Span span;
+
+  if (argc < 4 || argc > 5 || (argc == 5 && !g_str_equal (argv[4], "lowentropy")))
+    {
+      reply ("err usage: map NAME KIND SIZE [lowentropy]");
+      return;
+    }
+  if (region_lookup (argv[1]))
+    {
+      reply ("err region %s exists", argv[1]);
+      return;
+    }
+  if (!parse_kind (argv[2], &kind))
+    {
+      reply ("err unknown kind %s", argv[2]);
+      return;
+    }
+  if (!parse_size (argv[3], &length))
+    {
+      reply ("err bad size %s", argv[3]);
+      return;
+    }
+  lowentropy = argc == 5;
+  seed = seed_from_name (argv[1]);
+
+  switch (kind)
+    {
+    case KIND_ANON:
+    case KIND_LOCKED:
+    case KIND_READONLY:
+      addr = map_anon (length, PROT_READ | PROT_WRITE, MAP_PRIVATE, &error);
+      break;
+    case KIND_HEAP:
+      addr = heap_grow (length);
+      if (!addr)
+        error = g_strdup_printf ("sbrk: %s", g_strerror (errno));
+      break;
+    case KIND_SHARED:
+      addr = map_anon (length, PROT_READ | PROT_WRITE, MAP_SHARED, &error);
+      break;
+    case KIND_MEMFD:
+      addr = map_memfd (length, &error);
+      break;
+    case KIND_SHM:
+      addr = map_shm (length, &error);
+      break;
+    case KIND_EXEC:
+      addr = map_anon (length, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, &error);
+      break;
+    case KIND_GUARD:
+      addr = map_anon (length, PROT_NONE, MAP_PRIVATE, &error);
+      break;
+    case KIND_FILE:
+      addr = map_file (length, &error);
+      break;
+    case KIND_MANY:
+    default:
+      g_assert_not_reached ();
+    }
+  if (!addr)
+    {
+      reply ("err %s", error);
+      return;
+    }
+
+  if (kind != KIND_GUARD)
+    fill (addr, length, &seed, lowentropy);
+  if (kind == KIND_LOCKED && mlock (addr, length) < 0)
+    {
+      reply ("err mlock: %s", g_strerror (errno));
+      return;
+    }
+  if (kind == KIND_READONLY && mprotect (addr, length, PROT_READ) < 0)
+    {
+      reply ("err mprotect: %s", g_strerror (errno));
+      return;
+    }
+
+  region = g_new0 (Region, 1);
+  region->name = g_strdup (argv[1]);
+  region->kind = kind;
+  region->spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  span = (Span){ addr, length };
+  g_array_append_val (region->spans, span);
+  g_ptr_array_add (regions, region);
+
+  reply ("ok %" G_GINTPTR_MODIFIER "x %" G_GSIZE_FORMAT, (guintptr)addr, length);
+}
+
+static void
+cmd_many (char **argv, guint argc)
+{
+  g_autofree char *error = NULL;
+  guint64 count;
+  guint64 seed;
+  gsize length, slot;
+  guint8 *base;
+  Region *region;
+
+  if (argc < 4 || argc > 5 || (argc == 5 && !g_str_equal (argv[4], "lowentropy")))
+    {
+      reply ("err usage: many NAME COUNT SIZE [lowentropy]");
+      return;
+    }
+  if (region_lookup (argv[1]))
+    {
+      reply ("err region %s exists", argv[1]);
+      return;
+    }
+  if (!g_ascii_string_to_unsigned (argv[2], 10, 1, 1000000, &count, NULL))
+    {
+      reply ("err bad count %s", argv[2]);
+      return;
+    }
+  if (!parse_size (argv[3], &length))
+    {
+      reply ("err bad size %s", argv[3]);
+      return;
+    }
+  seed = seed_from_name (argv[1]);
+
+  /* One reservation, then a hole punched after every mapping: holes, not
+   * PROT_NONE pages, so COUNT mappings cost COUNT VMAs, not 2 * COUNT. */
+  slot = length + page_size;
+  base = map_anon (slot * count, PROT_READ | PROT_WRITE, MAP_PRIVATE, &error);
+  if (!base)
+    {
+      reply ("err %s", error);
+      return;
+    }
+
+  region = g_new0 (Region, 1);
+  region->name = g_strdup (argv[1]);
+  region->kind = KIND_MANY;
+  region->spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), count);
+  for (guint64 i = 0; i < count; i++)
+    {
+      Span span = { base + i * slot, length };
+
+      if (munmap (span.addr + length, page_size) < 0)
+        {
+          region_free (region);
+          {
+            reply ("err munmap: %s", g_strerror (errno));
+            return;
+          }
+        }
+      fill (span.addr, length, &seed, argc == 5);
+      g_array_append_val (region->spans, span);
+    }
+  g_ptr_array_add (regions, region);
+  reply ("ok");
+}
+
+static gboolean
+residency (Region *region, guint64 *pages, guint64 *present, guint64 *swapped)
+{
+  *pages = *present = *swapped = 0;
+
+  for (guint s = 0; s < region->spans->len; s++)
+    {
+      Span *span = &g_array_index (region->spans, Span, s);
+      gsize n = span->length / page_size;
+      g_autofree guint64 *entries = g_new (guint64, n);
+      off_t offset = (guintptr)span->addr / page_size * sizeof (guint64);
+      gsize want = n * sizeof (guint64);
+      gsize done = 0;
+
+      while (done < want)
+        {
+          ssize_t r = pread (pagemap_fd, (char *)entries + done, want - done, offset + done);
+          if (r < 0 && errno == EINTR)
+            continue;
+          if (r <= 0)
+            return FALSE;
+          done += r;
+        }
+      for (gsize i = 0; i < n; i++)
+        {
+          if (entries[i] & (1ull << 63))
+            (*present)++;
+          else if (entries[i] & (1ull << 62))
+            (*swapped)++;
+        }
+      *pages += n;
+    }
+  return TRUE;
+}
+
+static void
+touch (Region *region)
+{
+  for (guint s = 0; s < region->spans->len; s++)
+    {
+      Span *span = &g_array_index (region->spans, Span, s);
+
+      for (gsize off = 0; off < span->length; off += page_size)
+        (void)*(volatile guint8 *)(span->addr + off);
+    }
+}
+
+static gboolean
+for_each_span (Region *region, int (*func) (const void *, size_t), const char *what)
+{
+  for (guint s = 0; s < region->spans->len; s++)
+    {
+      Span *span = &g_array_index (region->spans, Span, s);
+
+      if (func (span->addr, span->length) < 0)
+        {
+          reply ("err %s: %s", what, g_strerror (errno));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+cmd_unmap (Region *region)
+{
+  if (region->kind == KIND_HEAP)
+    {
+      reply ("err a heap region cannot be unmapped");
+      return;
+    }
+
+  for (guint s = 0; s < region->spans->len; s++)
+    {
+      Span *span = &g_array_index (region->spans, Span, s);
+      int r = region->kind == KIND_SHM ? shmdt (span->addr) : munmap (span->addr, span->length);
+
+      if (r < 0)
+        {
+          reply ("err unmap: %s", g_strerror (errno));
+          return;
+        }
+    }
+  g_ptr_array_remove (regions, region);
+  reply ("ok");
+}
+
+static void
+cmd_checksum_all (void)
+{
+  g_autoptr (GString) line = g_string_new ("ok");
+
+  for (guint i = 0; i < regions->len; i++)
+    {
+      Region *region = g_ptr_array_index (regions, i);
+      g_string_append_printf (line, " %s=%016" G_GINT64_MODIFIER "x", region->name,
+                              hash_spans (region->spans, region->kind));
+    }
+  reply ("%s", line->str);
+}
+
+/* Commands that take exactly one region name. */
+static void
+cmd_region (const char *cmd, char **argv, guint argc)
+{
+  Region *region;
+
+  if (argc != 2)
+    {
+      reply ("err usage: %s NAME", cmd);
+      return;
+    }
+  region = region_lookup (argv[1]);
+  if (!region)
+    {
+      reply ("err no region %s", argv[1]);
+      return;
+    }
+
+  if (g_str_equal (cmd, "checksum"))
+    {
+      reply ("ok %016" G_GINT64_MODIFIER "x", hash_spans (region->spans, region->kind));
+    }
+  else if (g_str_equal (cmd, "residency"))
+    {
+      guint64 pages, present, swapped;
+
+      if (!residency (region, &pages, &present, &swapped))
+        {
+          reply ("err pagemap: %s", g_strerror (errno));
+          return;
+        }
+      reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, pages, present,
+             swapped);
+    }
+  else if (g_str_equal (cmd, "mlock"))
+    {
+      if (for_each_span (region, mlock, "mlock"))
+        reply ("ok");
+    }
+  else if (g_str_equal (cmd, "munlock"))
+    {
+      if (for_each_span (region, munlock, "munlock"))
+        reply ("ok");
+    }
+  else if (g_str_equal (cmd, "touch"))
+    {
+      if (region->kind == KIND_GUARD)
+        {
+          reply ("err a guard region cannot be read");
+          return;
+        }
+      touch (region);
+      reply ("ok");
+    }
+  else if (g_str_equal (cmd, "unmap"))
+    {
+      cmd_unmap (region);
+    }
+  else
+    {
+      g_assert_not_reached ();
+    }
+}
+
+static void
+dispatch (char **argv, guint argc)
+{
+  const char *cmd = argv[0];
+
+  if (g_str_equal (cmd, "map"))
+    cmd_map (argv, argc);
+  else if (g_str_equal (cmd, "many"))
+    cmd_many (argv, argc);
+  else if (g_str_equal (cmd, "checksum-all") && argc == 1)
+    cmd_checksum_all ();
+  else if (g_strv_contains ((const char *const[]){ "checksum", "residency", "mlock", "munlock",
+                                                   "touch", "unmap", NULL },
+                            cmd))
+    cmd_region (cmd, argv, argc);
+  else if (g_str_equal (cmd, "exit") && argc <= 2)
+    {
+      guint64 code = 0;
+
+      if (argc == 2 && !g_ascii_string_to_unsigned (argv[1], 10, 0, 255, &code, NULL))
+        {
+          reply ("err bad exit code %s", argv[1]);
+          return;
+        }
+      exit ((int)code);
+    }
+  else
+    reply ("err unknown command %s", cmd);
+}
+
+int
+main (int argc, char **argv)
+{
+  char *line = NULL;
+  size_t line_size = 0;
+
+  page_size = sysconf (_SC_PAGESIZE);
+  regions = g_ptr_array_new_with_free_func (region_free);
+  pagemap_fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap_fd < 0)
+    {
+      fprintf (stderr, "ma-test-target: /proc/self/pagemap: %s\n", g_strerror (errno));
+      return 1;
+    }
+
+  reply ("ready %d", (int)getpid ());
+
+  while (getline (&line, &line_size, stdin) >= 0)
+    {
+      g_auto (GStrv) words = g_strsplit_set (g_strstrip (line), " \t", -1);
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+
+      for (char **w = words; *w; w++)
+        if (**w)
+          g_ptr_array_add (args, *w);
+      if (args->len == 0)
+        {
+          reply ("err empty command");
+          continue;
+        }
+      g_ptr_array_add (args, NULL);
+      dispatch ((char **)args->pdata, args->len - 1);
+    }
+
+  free (line);
+  return 0;
+}
