@@ -5,7 +5,7 @@
 
 #include "ma-engine.h"
 
-G_DEFINE_QUARK (ma-engine-error-quark, ma_error)
+G_DEFINE_QUARK (ma - engine - error - quark, ma_error)
 
 const char *
 ma_error_to_string (MaError code)

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Which pages of a range are resident, from /proc/PID/pagemap.
+ *
+ * Linux 6.7+ answers with the PAGEMAP_SCAN ioctl in runs of pages, asking
+ * for present pages that are not the shared zero page (which smaps does not
+ * count in Rss and which cannot be paged out). Older kernels get the
+ * documented 64-bit entries (bit 63: present), read with pread in chunks.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "ma-private.h"
+
+/* From <linux/fs.h> of Linux 6.7; Debian 12's headers predate it. */
+#ifndef PAGEMAP_SCAN
+struct page_region
+{
+  uint64_t start;
+  uint64_t end;
+  uint64_t categories;
+};
+
+struct pm_scan_arg
+{
+  uint64_t size;
+  uint64_t flags;
+  uint64_t start;
+  uint64_t end;
+  uint64_t walk_end;
+  uint64_t vec;
+  uint64_t vec_len;
+  uint64_t max_pages;
+  uint64_t category_inverted;
+  uint64_t category_mask;
+  uint64_t category_anyof_mask;
+  uint64_t return_mask;
+};
+
+#define PAGEMAP_SCAN _IOWR ('f', 16, struct pm_scan_arg)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
+
+#define PM_PRESENT (1ULL << 63)
+#define SCAN_VEC_LEN 512
+#define PREAD_ENTRIES 8192
+
+struct _MaPagemap
+{
+  int fd;
+  gboolean use_scan;
+  gsize page_size;
+  struct page_region vec[SCAN_VEC_LEN];
+  guint64 entries[PREAD_ENTRIES];
+};
+
+MaPagemap *
+ma_pagemap_open (int proc_fd, GError **error)
+{
+  g_autoptr (MaPagemap) pagemap = g_new0 (MaPagemap, 1);
+
+  pagemap->page_size = ma_page_size ();
+  pagemap->fd = openat (proc_fd, "pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap->fd < 0)
+    {
+      int errsv = errno;
+      g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv), "Could not open pagemap: %s.",
+                   g_strerror (errsv));
+      return NULL;
+    }
+  pagemap->use_scan = ma_probe_pagemap_scan ();
+  return g_steal_pointer (&pagemap);
+}
+
+void
+ma_pagemap_free (MaPagemap *pagemap)
+{
+  if (pagemap == NULL)
+    return;
+  if (pagemap->fd >= 0)
+    close (pagemap->fd);
+  g_free (pagemap);
+}
+
+static void
+append_run (GArray *runs, guint64 start, guint64 end)
+{
+  MaRange *last = runs->len > 0 ? &g_array_index (runs, MaRange, runs->len - 1) : NULL;
+
+  if (last != NULL && last->start + last->length == start)
+    {
+      last->length += end - start;
+      last->resident = last->length;
+      return;
+    }
+  g_array_append_vals (runs, &(MaRange){ start, end - start, end - start }, 1);
+}
+
+static gboolean
+scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
+{
+  guint64 pos = start;
+
+  while (pos < end)
+    {
+      struct pm_scan_arg arg = {
+        .size = sizeof arg,
+        .start = pos,
+        .end = end,
+        .vec = (uintptr_t)pagemap->vec,
+        .vec_len = SCAN_VEC_LEN,
+        .category_inverted = PAGE_IS_PFNZERO,
+        .category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO,
+        .return_mask = PAGE_IS_PRESENT,
+      };
+      int n, i;
+
+      n = ioctl (pagemap->fd, PAGEMAP_SCAN, &arg);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv),
+                       "Could not scan pagemap: %s.", g_strerror (errsv));
+          return FALSE;
+        }
+      for (i = 0; i < n; i++)
+        append_run (runs, pagemap->vec[i].start, pagemap->vec[i].end);
+      if (arg.walk_end <= pos)
+        break; /* no progress: the range is gone */
+      pos = arg.walk_end;
+    }
+  return TRUE;
+}
+
+static gboolean
+pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
+{
+  guint64 page = start / pagemap->page_size;
+  guint64 last = end / pagemap->page_size;
+
+  while (page < last)
+    {
+      guint64 want = MIN (last - page, PREAD_ENTRIES);
+      ssize_t n;
+      guint64 got, i;
+
+      n = pread (pagemap->fd, pagemap->entries, want * sizeof (guint64),
+                 (off_t)(page * sizeof (guint64)));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+          g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv),
+                       "Could not read pagemap: %s.", g_strerror (errsv));
+          return FALSE;
+        }
+      got = (guint64)n / sizeof (guint64);
+      if (got == 0)
+        break;
+      for (i = 0; i < got; i++)
+        if (pagemap->entries[i] & PM_PRESENT)
+          {
+            guint64 addr = (page + i) * pagemap->page_size;
+            append_run (runs, addr, addr + pagemap->page_size);
+          }
+      page += got;
+    }
+  return TRUE;
+}
+
+gboolean
+ma_pagemap_resident_runs (guint64 start, guint64 end, GArray *runs, gpointer user_data,
+                          GError **error)
+{
+  MaPagemap *pagemap = user_data;
+
+  if (pagemap->use_scan)
+    return scan_runs (pagemap, start, end, runs, error);
+  return pread_runs (pagemap, start, end, runs, error);
+}
