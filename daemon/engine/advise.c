@@ -28,7 +28,7 @@
 gsize
 ma_max_rw_count (gsize page_size)
 {
-  return (gsize)INT_MAX & ~(page_size - 1);
+  return (gsize) INT_MAX & ~(page_size - 1);
 }
 
 guint
@@ -74,11 +74,11 @@ advise_iov (Apply *apply, const struct iovec *iov, guint n)
 {
   for (;;)
     {
-      long r = syscall (SYS_process_madvise, ma_target_get_pidfd (apply->target), iov, (size_t)n,
+      long r = syscall (SYS_process_madvise, ma_target_get_pidfd (apply->target), iov, (size_t) n,
                         apply->advice, 0u);
       apply->out->n_calls++;
       if (r >= 0)
-        return (gssize)r;
+        return (gssize) r;
       if (errno != EINTR && errno != EAGAIN)
         return -errno;
     }
@@ -96,19 +96,19 @@ is_fatal (int errsv)
 static gboolean
 advise_split (Apply *apply, guint64 start, guint64 length, GError **error)
 {
-  struct iovec iov = { .iov_base = (void *)(uintptr_t)start, .iov_len = length };
+  struct iovec iov = { .iov_base = (void *) (uintptr_t) start, .iov_len = length };
   gssize r;
   guint64 half;
 
   r = advise_iov (apply, &iov, 1);
-  if (r == (gssize)length)
+  if (r == (gssize) length)
     {
       apply->out->advised_bytes += length;
       return TRUE;
     }
-  if (r < 0 && is_fatal ((int)-r))
+  if (r < 0 && is_fatal ((int) -r))
     {
-      ma_set_error_from_errno (error, (int)-r, ma_target_get_pid (apply->target),
+      ma_set_error_from_errno (error, (int) -r, ma_target_get_pid (apply->target),
                                "process_madvise");
       return FALSE;
     }
@@ -131,7 +131,7 @@ advise_batch (Apply *apply, const MaSpan *spans, guint n, GError **error)
 
   for (i = 0; i < n; i++)
     {
-      iov[i].iov_base = (void *)(uintptr_t)spans[i].start;
+      iov[i].iov_base = (void *) (uintptr_t) spans[i].start;
       iov[i].iov_len = spans[i].length;
     }
 
@@ -140,22 +140,22 @@ advise_batch (Apply *apply, const MaSpan *spans, guint n, GError **error)
       gssize r = advise_iov (apply, &iov[pos], n - pos);
       guint64 accepted;
 
-      if (r < 0 && is_fatal ((int)-r))
+      if (r < 0 && is_fatal ((int) -r))
         {
-          ma_set_error_from_errno (error, (int)-r, ma_target_get_pid (apply->target),
+          ma_set_error_from_errno (error, (int) -r, ma_target_get_pid (apply->target),
                                    "process_madvise");
           return FALSE;
         }
 
       /* The kernel counts whole iovecs up to the one that failed. */
-      accepted = r > 0 ? (guint64)r : 0;
+      accepted = r > 0 ? (guint64) r : 0;
       apply->out->advised_bytes += accepted;
       while (pos < n && accepted >= iov[pos].iov_len)
         accepted -= iov[pos++].iov_len;
       if (pos == n)
         break;
 
-      if (!advise_split (apply, (uintptr_t)iov[pos].iov_base, iov[pos].iov_len, error))
+      if (!advise_split (apply, (uintptr_t) iov[pos].iov_base, iov[pos].iov_len, error))
         return FALSE;
       pos++;
     }
@@ -175,7 +175,7 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
     .out = out,
   };
   MaBatchCursor cursor = {
-    .ranges = (const MaRange *)plan->ranges->data,
+    .ranges = (const MaRange *) plan->ranges->data,
     .n_ranges = plan->ranges->len,
   };
   guint64 max_bytes = ma_max_rw_count (apply.page_size);

@@ -95,14 +95,14 @@ static int
 compare_coldest (gconstpointer pa, gconstpointer pb, gpointer user_data)
 {
   const MaVma *vmas = user_data;
-  const MaVma *a = &vmas[*(const guint *)pa];
-  const MaVma *b = &vmas[*(const guint *)pb];
+  const MaVma *a = &vmas[*(const guint *) pa];
+  const MaVma *b = &vmas[*(const guint *) pb];
   ma_u128 ra, rb;
 
   /* Smaller share of Referenced in Rss first: referenced_a / rss_a <
    * referenced_b / rss_b, compared exactly without division. */
-  ra = (ma_u128)a->referenced * b->rss;
-  rb = (ma_u128)b->referenced * a->rss;
+  ra = (ma_u128) a->referenced * b->rss;
+  rb = (ma_u128) b->referenced * a->rss;
   if (ra != rb)
     return ra < rb ? -1 : 1;
   /* Then the largest, which frees the most per call. */
@@ -116,8 +116,8 @@ static int
 compare_address (gconstpointer pa, gconstpointer pb, gpointer user_data)
 {
   const MaVma *vmas = user_data;
-  const MaVma *a = &vmas[*(const guint *)pa];
-  const MaVma *b = &vmas[*(const guint *)pb];
+  const MaVma *a = &vmas[*(const guint *) pa];
+  const MaVma *b = &vmas[*(const guint *) pb];
 
   return a->start < b->start ? -1 : a->start > b->start;
 }
@@ -126,6 +126,7 @@ void
 ma_rank_vmas (const MaVma *vmas, const guint *candidates, guint n, MaOrder order, guint *order_out)
 {
   memcpy (order_out, candidates, n * sizeof (guint));
-  g_qsort_with_data (order_out, (gint)n, sizeof (guint),
-                     order == MA_ORDER_ADDRESS ? compare_address : compare_coldest, (gpointer)vmas);
+  g_qsort_with_data (order_out, (gint) n, sizeof (guint),
+                     order == MA_ORDER_ADDRESS ? compare_address : compare_coldest,
+                     (gpointer) vmas);
 }

@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 
 /* Errors. The nick of each code (ma_error_to_string) is the `error` value
  * of a failed target in the D-Bus results. */
-typedef enum {
+typedef enum
+{
   MA_ERROR_NO_SUCH_PROCESS,
   MA_ERROR_EXITED,
   MA_ERROR_NOT_AUTHORIZED,
@@ -36,7 +37,8 @@ typedef enum {
 GQuark ma_error_quark (void);
 const char *ma_error_to_string (MaError code);
 
-typedef enum {
+typedef enum
+{
   MA_MODE_COLD,    /* MADV_COLD */
   MA_MODE_PAGEOUT, /* MADV_PAGEOUT */
 } MaMode;
@@ -52,7 +54,8 @@ gboolean ma_probe_swap (guint64 *out_total, guint64 *out_used, GError **error);
 gsize ma_page_size (void);
 
 /* Figures from /proc/PID/status, in bytes. */
-typedef struct {
+typedef struct
+{
   guint64 rss;
   guint64 anon;
   guint64 swap;
@@ -85,12 +88,14 @@ uid_t ma_target_get_proc_owner (MaTarget *target);
 gboolean ma_target_check_alive (MaTarget *target, GError **error);
 gboolean ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error);
 
-typedef enum {
+typedef enum
+{
   MA_ORDER_COLDEST, /* fewest Referenced per Rss first, then largest, then lowest address */
   MA_ORDER_ADDRESS, /* by address */
 } MaOrder;
 
-typedef struct {
+typedef struct
+{
   MaMode mode;
   guint percent;     /* 1..100 of resident eligible bytes */
   guint64 max_bytes; /* 0: no cap */
@@ -98,13 +103,15 @@ typedef struct {
 } MaPlanRequest;
 
 /* One planned range: whole pages, every one resident when planned. */
-typedef struct {
+typedef struct
+{
   guint64 start;
   guint64 length;
   guint64 resident;
 } MaRange;
 
-typedef struct {
+typedef struct
+{
   MaMode mode;
   guint64 eligible_bytes; /* resident eligible bytes */
   guint64 planned_bytes;  /* resident bytes the ranges cover */
@@ -123,7 +130,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPlan, ma_plan_free)
 /* Called after each batch from the applying thread. */
 typedef void (*MaProgressFunc) (guint64 done_bytes, guint64 planned_bytes, gpointer user_data);
 
-typedef struct {
+typedef struct
+{
   guint64 advised_bytes; /* what process_madvise accepted */
   guint64 skipped_bytes; /* planned but refused by the kernel (VMA changed) */
   guint n_calls;
@@ -135,12 +143,8 @@ typedef struct {
 /* Applies @plan. Stops between batches when @cancellable is cancelled
  * (MA_ERROR_CANCELLED, with @out filled with what was done). Fails with
  * MA_ERROR_EXITED if the target is gone before or during the work. */
-gboolean ma_target_apply (MaTarget *target,
-                          const MaPlan *plan,
-                          GCancellable *cancellable,
-                          MaProgressFunc progress,
-                          gpointer progress_data,
-                          MaApplyResult *out,
+gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable,
+                          MaProgressFunc progress, gpointer progress_data, MaApplyResult *out,
                           GError **error);
 
 G_END_DECLS

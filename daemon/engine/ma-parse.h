@@ -16,7 +16,8 @@
 G_BEGIN_DECLS
 
 /* Permission bits of a maps/smaps header line. */
-enum {
+enum
+{
   MA_PERM_READ = 1 << 0,
   MA_PERM_WRITE = 1 << 1,
   MA_PERM_EXEC = 1 << 2,
@@ -26,7 +27,8 @@ enum {
 /* What the name column says, for the special names of DESIGN only. Any other
  * name is MA_NAME_PATH (or MA_NAME_OTHER if bracketed): the engine never
  * interprets a path. */
-typedef enum {
+typedef enum
+{
   MA_NAME_NONE,       /* no name: plain anonymous mapping */
   MA_NAME_HEAP,       /* [heap] */
   MA_NAME_STACK,      /* [stack] or [stack:TID] */
@@ -40,7 +42,8 @@ typedef enum {
 } MaNameKind;
 
 /* VmFlags of smaps that eligibility depends on. */
-enum {
+enum
+{
   MA_VMF_RD = 1 << 0,
   MA_VMF_WR = 1 << 1,
   MA_VMF_EX = 1 << 2,
@@ -54,15 +57,16 @@ enum {
   MA_VMF_GD = 1 << 10, /* VM_GROWSDOWN */
 };
 
-typedef struct {
+typedef struct
+{
   guint64 start;
   guint64 end;
   guint64 offset;
   guint64 inode;
   guint32 dev_major;
   guint32 dev_minor;
-  guint32 perms;     /* MA_PERM_* */
-  guint32 vmflags;   /* MA_VMF_*, when has_vmflags */
+  guint32 perms;   /* MA_PERM_* */
+  guint32 vmflags; /* MA_VMF_*, when has_vmflags */
   MaNameKind name_kind;
   gboolean has_vmflags;
   gboolean has_counters; /* the block carried Rss: (smaps, not maps) */
@@ -81,16 +85,17 @@ typedef struct {
  * (G_IO_ERROR_INVALID_DATA) and @vmas is left with what came before it. */
 gboolean ma_smaps_parse (const char *buf, gsize len, GArray *vmas, GError **error);
 
-typedef struct {
-  char name[64];    /* Name:, escaped as the kernel gives it */
-  char state;       /* first letter of State:, 0 if absent */
+typedef struct
+{
+  char name[64]; /* Name:, escaped as the kernel gives it */
+  char state;    /* first letter of State:, 0 if absent */
   gboolean has_uids;
-  uid_t uids[4];    /* real, effective, saved, fs */
+  uid_t uids[4]; /* real, effective, saved, fs */
   gboolean has_caps;
   guint64 cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
-  int kthread;      /* Kthread: 1/0, or -1 when the kernel does not say */
-  gboolean has_mm;  /* VmRSS: present (kernel threads and zombies have none) */
-  MaMemStat mem;    /* VmRSS, RssAnon, VmSwap in bytes */
+  int kthread;     /* Kthread: 1/0, or -1 when the kernel does not say */
+  gboolean has_mm; /* VmRSS: present (kernel threads and zombies have none) */
+  MaMemStat mem;   /* VmRSS, RssAnon, VmSwap in bytes */
 } MaStatus;
 
 /* Parses /proc/PID/status. Fields missing from the text keep their
@@ -107,7 +112,8 @@ gboolean ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GE
 
 /* Why a mapping is not eligible; MA_INELIGIBLE_NONE means it is. The first
  * reason that applies, in this order. */
-typedef enum {
+typedef enum
+{
   MA_INELIGIBLE_NONE,
   MA_INELIGIBLE_FILE,       /* backed by a file (including memfd, SysV shm, /dev/zero) */
   MA_INELIGIBLE_SPECIAL,    /* [stack], [vvar], [vdso], [vsyscall], other bracketed names */
@@ -136,8 +142,7 @@ typedef gboolean (*MaResidencyFunc) (guint64 start, guint64 end, GArray *runs, g
 /* Budget in pages: ceil(percent * eligible_pages / 100), so any percent of a
  * non-empty set selects at least a page, then capped at floor(max_bytes /
  * page_size) when max_bytes is non-zero. */
-guint64 ma_budget_pages (guint64 eligible_pages, guint percent, guint64 max_bytes,
-                         gsize page_size);
+guint64 ma_budget_pages (guint64 eligible_pages, guint percent, guint64 max_bytes, gsize page_size);
 
 /* Builds the ranges of a plan: walks @vmas in @order, asks @residency for
  * each, and takes resident runs until @budget_pages are taken, splitting
@@ -153,14 +158,16 @@ gsize ma_max_rw_count (gsize page_size);
 
 /* Cursor over the ranges of a plan, handing out batches of iovecs. A range
  * longer than the per-call byte limit is split. */
-typedef struct {
+typedef struct
+{
   const MaRange *ranges;
   guint n_ranges;
   guint index;      /* current range */
   guint64 consumed; /* bytes of ranges[index] already handed out */
 } MaBatchCursor;
 
-typedef struct {
+typedef struct
+{
   guint64 start;
   guint64 length;
 } MaSpan;

@@ -113,7 +113,7 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
         .size = sizeof arg,
         .start = pos,
         .end = end,
-        .vec = (uintptr_t)pagemap->vec,
+        .vec = (uintptr_t) pagemap->vec,
         .vec_len = SCAN_VEC_LEN,
         .category_inverted = PAGE_IS_PFNZERO,
         .category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO,
@@ -153,7 +153,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
       guint64 got, i;
 
       n = pread (pagemap->fd, pagemap->entries, want * sizeof (guint64),
-                 (off_t)(page * sizeof (guint64)));
+                 (off_t) (page * sizeof (guint64)));
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -163,7 +163,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
                        "Could not read pagemap: %s.", g_strerror (errsv));
           return FALSE;
         }
-      got = (guint64)n / sizeof (guint64);
+      got = (guint64) n / sizeof (guint64);
       if (got == 0)
         break;
       for (i = 0; i < got; i++)

@@ -96,7 +96,7 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   if (request->mode != MA_MODE_COLD && request->mode != MA_MODE_PAGEOUT)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_INVALID_ARGUMENT, "Unknown mode %d.",
-                   (int)request->mode);
+                   (int) request->mode);
       return NULL;
     }
 
@@ -114,7 +114,7 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
   if (!ma_smaps_parse (smaps, len, vmas, error))
     {
-      g_prefix_error (error, "smaps of process %d: ", (int)ma_target_get_pid (target));
+      g_prefix_error (error, "smaps of process %d: ", (int) ma_target_get_pid (target));
       return NULL;
     }
   g_clear_pointer (&smaps, g_free);
@@ -134,7 +134,7 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   plan->n_vmas = vmas->len;
 
   order = g_new (guint, MAX (n, 1));
-  ma_rank_vmas ((const MaVma *)vmas->data, candidates, n, request->order, order);
+  ma_rank_vmas ((const MaVma *) vmas->data, candidates, n, request->order, order);
 
   budget = ma_budget_pages (plan->eligible_bytes / page_size, request->percent, request->max_bytes,
                             page_size);
@@ -143,7 +143,7 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
       pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
       if (pagemap == NULL)
         return NULL;
-      if (!ma_plan_select ((const MaVma *)vmas->data, order, n, budget, page_size,
+      if (!ma_plan_select ((const MaVma *) vmas->data, order, n, budget, page_size,
                            ma_pagemap_resident_runs, pagemap, plan->ranges, &plan->planned_bytes,
                            error))
         return NULL;

@@ -33,7 +33,7 @@ ma_page_size (void)
   static gsize page_size;
 
   if (g_once_init_enter (&page_size))
-    g_once_init_leave (&page_size, (gsize)sysconf (_SC_PAGESIZE));
+    g_once_init_leave (&page_size, (gsize) sysconf (_SC_PAGESIZE));
   return page_size;
 }
 

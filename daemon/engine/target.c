@@ -46,11 +46,11 @@ ma_set_error_from_errno (GError **error, int errsv, pid_t pid, const char *what)
   switch (ma_error_code_from_errno (errsv))
     {
     case MA_ERROR_EXITED:
-      g_set_error (error, MA_ERROR, MA_ERROR_EXITED, "Process %d has exited.", (int)pid);
+      g_set_error (error, MA_ERROR, MA_ERROR_EXITED, "Process %d has exited.", (int) pid);
       break;
     case MA_ERROR_NOT_AUTHORIZED:
       g_set_error (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED,
-                   "The kernel refused access to process %d (%s: %s).", (int)pid, what,
+                   "The kernel refused access to process %d (%s: %s).", (int) pid, what,
                    g_strerror (errsv));
       break;
     case MA_ERROR_NOT_SUPPORTED:
@@ -59,7 +59,7 @@ ma_set_error_from_errno (GError **error, int errsv, pid_t pid, const char *what)
       break;
     default:
       g_set_error (error, MA_ERROR, MA_ERROR_FAILED, "Could not %s of process %d: %s.", what,
-                   (int)pid, g_strerror (errsv));
+                   (int) pid, g_strerror (errsv));
       break;
     }
 }
@@ -103,7 +103,7 @@ ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error)
         }
       if (n == 0)
         break;
-      len += (gsize)n;
+      len += (gsize) n;
     }
   close (fd);
 
@@ -177,7 +177,7 @@ ma_target_open (pid_t pid, GError **error)
   if (pid <= 0)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_INVALID_ARGUMENT, "%d is not a valid process id.",
-                   (int)pid);
+                   (int) pid);
       return NULL;
     }
   if (pid == 1)
@@ -188,7 +188,7 @@ ma_target_open (pid_t pid, GError **error)
   if (pid == getpid ())
     {
       g_set_error (error, MA_ERROR, MA_ERROR_PROTECTED,
-                   "Process %d is memadvise itself and is never touched.", (int)pid);
+                   "Process %d is memadvise itself and is never touched.", (int) pid);
       return NULL;
     }
 
@@ -196,22 +196,22 @@ ma_target_open (pid_t pid, GError **error)
   target->pid = pid;
   target->proc_fd = -1;
 
-  target->pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
+  target->pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
   if (target->pidfd < 0)
     {
       int errsv = errno;
       if (errsv == ESRCH)
         g_set_error (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS, "There is no process %d.",
-                     (int)pid);
+                     (int) pid);
       else if (errsv == EINVAL)
         g_set_error (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS,
-                     "%d is not a process (it may be a thread of one).", (int)pid);
+                     "%d is not a process (it may be a thread of one).", (int) pid);
       else
         ma_set_error_from_errno (error, errsv, pid, "pidfd_open");
       return NULL;
     }
 
-  g_snprintf (path, sizeof path, "/proc/%d", (int)pid);
+  g_snprintf (path, sizeof path, "/proc/%d", (int) pid);
   target->proc_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (target->proc_fd < 0)
     {
@@ -233,7 +233,7 @@ ma_target_open (pid_t pid, GError **error)
   if (status.state == 'Z' || status.state == 'X')
     {
       g_set_error (error, MA_ERROR, MA_ERROR_EXITED, "Process %d has exited (it is a zombie).",
-                   (int)pid);
+                   (int) pid);
       return NULL;
     }
   kthread = is_kernel_thread (target, &status, &local_error);
@@ -245,13 +245,13 @@ ma_target_open (pid_t pid, GError **error)
   if (kthread)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_KERNEL_THREAD,
-                   "Process %d is a kernel thread and has no memory of its own.", (int)pid);
+                   "Process %d is a kernel thread and has no memory of its own.", (int) pid);
       return NULL;
     }
   if (!status.has_uids)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_FAILED, "Process %d has no Uid: line in its status.",
-                   (int)pid);
+                   (int) pid);
       return NULL;
     }
   memcpy (target->uids, status.uids, sizeof target->uids);
@@ -298,7 +298,7 @@ ma_target_check_alive (MaTarget *target, GError **error)
     }
   if (r > 0)
     {
-      g_set_error (error, MA_ERROR, MA_ERROR_EXITED, "Process %d has exited.", (int)target->pid);
+      g_set_error (error, MA_ERROR, MA_ERROR_EXITED, "Process %d has exited.", (int) target->pid);
       return FALSE;
     }
   return TRUE;

@@ -52,8 +52,8 @@ static MaVma
 vma_pages (guint first, guint count, guint64 rss_pages, guint64 referenced_pages)
 {
   return (MaVma){
-    .start = BASE + (guint64)first * PAGE,
-    .end = BASE + (guint64)(first + count) * PAGE,
+    .start = BASE + (guint64) first * PAGE,
+    .end = BASE + (guint64) (first + count) * PAGE,
     .perms = MA_PERM_READ | MA_PERM_WRITE,
     .vmflags = MA_VMF_RD | MA_VMF_WR,
     .has_vmflags = TRUE,
