@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * memadvisectl: reclaim cold memory from running processes through the
+ * memadvised system service. See memadvisectl(1).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+
+#include "memadvisectl.h"
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (CtlOptions) options = NULL;
+  g_autoptr (GError) error = NULL;
+  CtlExit status;
+
+  setlocale (LC_ALL, "");
+
+  options = ctl_options_parse (argc, argv, &error);
+  if (options == NULL)
+    {
+      if (error == NULL)
+        return CTL_EXIT_OK; /* --version */
+      g_printerr ("%s\n", error->message);
+      return CTL_EXIT_USAGE;
+    }
+
+  if (options->command == CTL_COMMAND_STATUS)
+    status = ctl_run_status (options, &error);
+  else
+    status = ctl_run_advise (options, &error);
+
+  if (error != NULL)
+    g_printerr ("%s\n", error->message);
+  return status;
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * memadvisectl: the unprivileged client of memadvised.
+ *
+ * Flags, JSON schema and exit codes are the contract in shared/DESIGN.md
+ * and memadvisectl(1).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define CTL_BUS_NAME "org.memadvise.MemAdvise1"
+#define CTL_OBJECT_PATH "/org/memadvise/MemAdvise1"
+#define CTL_INTERFACE "org.memadvise.MemAdvise1"
+#define CTL_MAX_TARGETS 1024
+
+/* Exit codes; the codes of CTL_ERROR are the exit status of a failure. */
+typedef enum
+{
+  CTL_EXIT_OK = 0,
+  CTL_EXIT_FAILED = 1,
+  CTL_EXIT_USAGE = 2,
+  CTL_EXIT_UNAVAILABLE = 3,
+  CTL_EXIT_DENIED = 4,
+} CtlExit;
+
+#define CTL_ERROR (ctl_error_quark ())
+GQuark ctl_error_quark (void);
+
+typedef enum
+{
+  CTL_COMMAND_DEFAULT, /* no subcommand: the original tool's flags */
+  CTL_COMMAND_RECLAIM,
+  CTL_COMMAND_PLAN,
+  CTL_COMMAND_STATUS,
+} CtlCommand;
+
+typedef struct
+{
+  CtlCommand command;
+  GArray *pids; /* guint32, in the order given, duplicates kept */
+  char **names; /* --name, NULL-terminated or NULL */
+  int percent;  /* G_OPTION_ARG_INT */
+  char *mode;
+  guint64 max_bytes;
+  gboolean dry_run;
+  gboolean verbose;
+  gboolean json;
+  gboolean no_progress;
+  gboolean no_ask_password;
+} CtlOptions;
+
+void ctl_options_free (CtlOptions *options);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlOptions, ctl_options_free)
+
+/* options.c: NULL with CTL_EXIT_USAGE on a usage error; NULL without an
+ * error after --help or --version (exit 0). */
+CtlOptions *ctl_options_parse (int argc, char **argv, GError **error);
+
+/* units.c */
+gboolean ctl_parse_size (const char *str, guint64 *out_bytes, GError **error);
+char *ctl_format_size (guint64 bytes);
+
+/* resolve.c: appends to @pids every process matching @name as pidof(8)
+ * does (comm, executable basename or argv[0] basename); FALSE when none. */
+gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
+
+/* swap.c: total and free swap in bytes from /proc/swaps. */
+gboolean ctl_read_swap (guint64 *out_total, guint64 *out_free, GError **error);
+
+typedef struct
+{
+  guint64 rss;
+  guint64 anon;
+  guint64 swap;
+} CtlMem;
+
+typedef struct
+{
+  guint64 start;
+  guint64 length;
+  guint64 resident;
+} CtlRange;
+
+/* One entry of the daemon's results. Strings are NULL when absent. */
+typedef struct
+{
+  guint32 pid;
+  char *comm;
+  gboolean has_uid;
+  guint32 uid;
+  char *status;
+  char *error;
+  char *message;
+  guint64 eligible_bytes;
+  guint64 planned_bytes;
+  guint64 advised_bytes;
+  CtlMem before;
+  gboolean has_after;
+  CtlMem after;
+  GArray *ranges; /* CtlRange, or NULL when the daemon sent none */
+} CtlTarget;
+
+typedef struct
+{
+  char *mode;
+  gboolean dry_run;
+  guint percent;
+  guint64 max_bytes;
+  gboolean verbose;
+  GPtrArray *targets; /* CtlTarget */
+} CtlReport;
+
+/* report.c */
+CtlReport *ctl_report_new (const CtlOptions *options, GVariant *results);
+void ctl_report_free (CtlReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlReport, ctl_report_free)
+gboolean ctl_target_is_ok (const CtlTarget *target);
+CtlExit ctl_report_exit_status (const CtlReport *report);
+void ctl_report_totals (const CtlReport *report, guint64 *eligible, guint64 *planned,
+                        guint64 *advised);
+
+/* output-table.c, output-json.c: print @report on stdout. */
+void ctl_print_table (const CtlReport *report);
+gboolean ctl_print_json (const CtlReport *report, GError **error);
+
+/* bus.c */
+GDBusConnection *ctl_bus_connect (GError **error);
+/* Turns a failed call into a CTL_ERROR whose code is the exit status and
+ * whose message is one sentence; @what names the call ("reclaim", ...). */
+GError *ctl_bus_error (const GError *call_error, const char *what, gboolean verbose);
+GDBusCallFlags ctl_bus_call_flags (const CtlOptions *options);
+
+/* progress.c: a bar on stderr for the calls that report Progress. */
+typedef struct _CtlProgress CtlProgress;
+CtlProgress *ctl_progress_new (GDBusConnection *connection);
+void ctl_progress_clear (CtlProgress *progress);
+void ctl_progress_free (CtlProgress *progress);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
+
+/* agent.c: a polkit text agent (pkttyagent) for this process while it
+ * may ask for a password; NULL when none could be started. */
+typedef struct _CtlAgent CtlAgent;
+CtlAgent *ctl_agent_start (void);
+void ctl_agent_stop (CtlAgent *agent);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlAgent, ctl_agent_stop)
+
+/* Subcommands: return the exit status, with @error set unless it is 0 or
+ * the failure was already reported per target. */
+CtlExit ctl_run_advise (const CtlOptions *options, GError **error);
+CtlExit ctl_run_status (const CtlOptions *options, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * --json: one object on stdout, exactly the schema of shared/DESIGN.md.
+ * Byte counts are written as raw integers so 64-bit values stay exact.
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+
+#include "memadvisectl.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
+
+static void
+add_u64 (cJSON *object, const char *key, guint64 value)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+
+  cJSON_AddItemToObject (object, key, cJSON_CreateRaw (text));
+}
+
+static void
+add_string_or_null (cJSON *object, const char *key, const char *value)
+{
+  if (value != NULL)
+    cJSON_AddStringToObject (object, key, value);
+  else
+    cJSON_AddNullToObject (object, key);
+}
+
+static cJSON *
+mem_object (const CtlMem *mem)
+{
+  cJSON *object = cJSON_CreateObject ();
+
+  add_u64 (object, "rss", mem->rss);
+  add_u64 (object, "anon", mem->anon);
+  add_u64 (object, "swap", mem->swap);
+  return object;
+}
+
+static cJSON *
+target_object (const CtlReport *report, const CtlTarget *target)
+{
+  cJSON *object = cJSON_CreateObject ();
+
+  add_u64 (object, "pid", target->pid);
+  add_string_or_null (object, "comm", target->comm);
+  if (target->has_uid)
+    add_u64 (object, "uid", target->uid);
+  else
+    cJSON_AddNullToObject (object, "uid");
+  cJSON_AddStringToObject (object, "status", target->status);
+  add_string_or_null (object, "error", target->error);
+  add_string_or_null (object, "message", target->message);
+  add_u64 (object, "eligible_bytes", target->eligible_bytes);
+  add_u64 (object, "planned_bytes", target->planned_bytes);
+  add_u64 (object, "advised_bytes", target->advised_bytes);
+  cJSON_AddItemToObject (object, "before", mem_object (&target->before));
+  if (report->dry_run || !target->has_after)
+    cJSON_AddNullToObject (object, "after");
+  else
+    cJSON_AddItemToObject (object, "after", mem_object (&target->after));
+
+  if (report->verbose)
+    {
+      cJSON *ranges = cJSON_AddArrayToObject (object, "ranges");
+
+      for (guint i = 0; target->ranges != NULL && i < target->ranges->len; i++)
+        {
+          const CtlRange *range = &g_array_index (target->ranges, CtlRange, i);
+          g_autofree char *start = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", range->start);
+          cJSON *item = cJSON_CreateObject ();
+
+          cJSON_AddStringToObject (item, "start", start);
+          add_u64 (item, "length", range->length);
+          add_u64 (item, "resident", range->resident);
+          cJSON_AddItemToArray (ranges, item);
+        }
+    }
+  return object;
+}
+
+gboolean
+ctl_print_json (const CtlReport *report, GError **error)
+{
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  g_autofree char *text = NULL;
+  cJSON *targets;
+  cJSON *totals;
+  guint64 eligible, planned, advised;
+
+  cJSON_AddStringToObject (root, "mode", report->mode);
+  cJSON_AddBoolToObject (root, "dry_run", report->dry_run);
+  add_u64 (root, "percent", report->percent);
+  add_u64 (root, "max_bytes", report->max_bytes);
+
+  targets = cJSON_AddArrayToObject (root, "targets");
+  for (guint i = 0; i < report->targets->len; i++)
+    cJSON_AddItemToArray (targets, target_object (report, g_ptr_array_index (report->targets, i)));
+
+  ctl_report_totals (report, &eligible, &planned, &advised);
+  totals = cJSON_AddObjectToObject (root, "totals");
+  add_u64 (totals, "eligible_bytes", eligible);
+  add_u64 (totals, "planned_bytes", planned);
+  add_u64 (totals, "advised_bytes", advised);
+
+  /* cJSON allocates with malloc; copy into GLib memory to free it as such. */
+  {
+    char *printed = cJSON_Print (root);
+
+    if (printed == NULL)
+      {
+        g_set_error_literal (error, CTL_ERROR, CTL_EXIT_FAILED,
+                             "Out of memory while writing the JSON output.");
+        return FALSE;
+      }
+    text = g_strdup (printed);
+    cJSON_free (printed);
+  }
+  g_print ("%s\n", text);
+  return TRUE;
+}

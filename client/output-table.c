@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The human output: one row per target with IEC units, the message of each
+ * target that is not ok under its row, and a one-line total.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "memadvisectl.h"
+
+typedef struct
+{
+  const char *title;
+  gboolean right;
+} Column;
+
+static char *
+size_cell (guint64 bytes)
+{
+  return ctl_format_size (bytes);
+}
+
+static char *
+change_cell (guint64 before, guint64 after)
+{
+  g_autofree char *b = ctl_format_size (before);
+  g_autofree char *a = ctl_format_size (after);
+
+  return g_strdup_printf ("%s -> %s", b, a);
+}
+
+static GPtrArray *
+target_row (const CtlReport *report, const CtlTarget *target)
+{
+  GPtrArray *row = g_ptr_array_new_with_free_func (g_free);
+  gboolean failed = !ctl_target_is_ok (target);
+
+  g_ptr_array_add (row, g_strdup_printf ("%u", target->pid));
+  g_ptr_array_add (row, g_strdup (target->comm != NULL ? target->comm : "-"));
+  if (failed && target->eligible_bytes == 0)
+    {
+      g_ptr_array_add (row, g_strdup ("-"));
+      g_ptr_array_add (row, g_strdup ("-"));
+    }
+  else
+    {
+      g_ptr_array_add (row, size_cell (target->eligible_bytes));
+      g_ptr_array_add (row, size_cell (target->planned_bytes));
+    }
+  if (!report->dry_run)
+    g_ptr_array_add (row, failed && target->advised_bytes == 0 ? g_strdup ("-")
+                                                               : size_cell (target->advised_bytes));
+
+  if (failed && target->before.rss == 0)
+    {
+      g_ptr_array_add (row, g_strdup ("-"));
+      g_ptr_array_add (row, g_strdup ("-"));
+    }
+  else if (report->dry_run || !target->has_after)
+    {
+      g_ptr_array_add (row, size_cell (target->before.rss));
+      g_ptr_array_add (row, size_cell (target->before.swap));
+    }
+  else
+    {
+      g_ptr_array_add (row, change_cell (target->before.rss, target->after.rss));
+      g_ptr_array_add (row, change_cell (target->before.swap, target->after.swap));
+    }
+  g_ptr_array_add (row, g_strdup (target->status));
+  return row;
+}
+
+static void
+print_row (GPtrArray *row, const Column *columns, const gsize *widths)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+
+  for (guint i = 0; i < row->len; i++)
+    {
+      const char *cell = g_ptr_array_index (row, i);
+      int width = (int) widths[i];
+
+      if (i > 0)
+        g_string_append (line, "  ");
+      if (columns[i].right)
+        g_string_append_printf (line, "%*s", width, cell);
+      else if (i + 1 == row->len)
+        g_string_append (line, cell);
+      else
+        g_string_append_printf (line, "%-*s", width, cell);
+    }
+  g_print ("%s\n", line->str);
+}
+
+static void
+print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
+{
+  if (!ctl_target_is_ok (target) || g_strcmp0 (target->status, "skipped") == 0)
+    {
+      if (target->message != NULL)
+        g_print ("%*s%s\n", (int) indent, "", target->message);
+      else if (target->error != NULL)
+        g_print ("%*s%s\n", (int) indent, "", target->error);
+    }
+
+  if (report->verbose && target->ranges != NULL)
+    for (guint i = 0; i < target->ranges->len; i++)
+      {
+        const CtlRange *range = &g_array_index (target->ranges, CtlRange, i);
+        g_autofree char *length = ctl_format_size (range->length);
+        g_autofree char *resident = ctl_format_size (range->resident);
+
+        g_print ("%*s0x%012" G_GINT64_MODIFIER "x-0x%012" G_GINT64_MODIFIER "x  %s, %s resident\n",
+                 (int) indent, "", range->start, range->start + range->length, length, resident);
+      }
+}
+
+void
+ctl_print_table (const CtlReport *report)
+{
+  const Column reclaim_columns[] = {
+    { "PID", TRUE },
+    { "COMM", FALSE },
+    { "ELIGIBLE", TRUE },
+    { "PLANNED", TRUE },
+    { "ADVISED", TRUE },
+    { "RSS BEFORE -> AFTER", FALSE },
+    { "SWAP BEFORE -> AFTER", FALSE },
+    { "STATUS", FALSE },
+  };
+  const Column plan_columns[] = {
+    { "PID", TRUE }, { "COMM", FALSE }, { "ELIGIBLE", TRUE }, { "PLANNED", TRUE },
+    { "RSS", TRUE }, { "SWAP", TRUE },  { "STATUS", FALSE },
+  };
+  const Column *columns = report->dry_run ? plan_columns : reclaim_columns;
+  gsize n_columns = report->dry_run ? G_N_ELEMENTS (plan_columns) : G_N_ELEMENTS (reclaim_columns);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GPtrArray) header = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gsize *widths = g_new0 (gsize, n_columns);
+  guint64 eligible, planned, advised;
+  guint64 rss_before = 0, rss_after = 0, swap_before = 0, swap_after = 0;
+  guint n_ok = 0, n_skipped = 0, n_failed = 0;
+  g_autofree char *eligible_str = NULL;
+  g_autofree char *planned_str = NULL;
+  g_autofree char *advised_str = NULL;
+  g_autoptr (GString) total = g_string_new (NULL);
+
+  for (gsize i = 0; i < n_columns; i++)
+    g_ptr_array_add (header, g_strdup (columns[i].title));
+  g_ptr_array_add (rows, g_ptr_array_ref (header));
+  for (guint i = 0; i < report->targets->len; i++)
+    g_ptr_array_add (rows, target_row (report, g_ptr_array_index (report->targets, i)));
+
+  for (guint r = 0; r < rows->len; r++)
+    {
+      GPtrArray *row = g_ptr_array_index (rows, r);
+
+      for (guint c = 0; c < row->len; c++)
+        widths[c] = MAX (widths[c], strlen (g_ptr_array_index (row, c)));
+    }
+
+  print_row (header, columns, widths);
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      print_row (g_ptr_array_index (rows, i + 1), columns, widths);
+      print_details (report, target, widths[0] + 2);
+
+      if (g_strcmp0 (target->status, "ok") == 0)
+        n_ok++;
+      else if (g_strcmp0 (target->status, "skipped") == 0)
+        n_skipped++;
+      else
+        n_failed++;
+      if (target->has_after)
+        {
+          rss_before += target->before.rss;
+          rss_after += target->after.rss;
+          swap_before += target->before.swap;
+          swap_after += target->after.swap;
+        }
+    }
+
+  ctl_report_totals (report, &eligible, &planned, &advised);
+  eligible_str = ctl_format_size (eligible);
+  planned_str = ctl_format_size (planned);
+  advised_str = ctl_format_size (advised);
+  g_string_append_printf (total,
+                          "Total: %u %s (%u ok, %u skipped, %u failed), eligible %s, "
+                          "planned %s",
+                          report->targets->len, report->targets->len == 1 ? "target" : "targets",
+                          n_ok, n_skipped, n_failed, eligible_str, planned_str);
+  if (report->dry_run)
+    g_string_append (total, " (dry run, nothing advised)");
+  else
+    {
+      g_autofree char *rss = change_cell (rss_before, rss_after);
+      g_autofree char *swap = change_cell (swap_before, swap_after);
+
+      g_string_append_printf (total, ", advised %s, RSS %s, swap %s", advised_str, rss, swap);
+    }
+  g_print ("%s\n", total->str);
+}

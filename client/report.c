@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The daemon's results (aa{sv}, one dictionary per target) as C structs
+ * the table and JSON printers share, and the exit status they imply.
+ */
+#include "config.h"
+
+#include "memadvisectl.h"
+
+static void
+ctl_target_free (CtlTarget *target)
+{
+  g_free (target->comm);
+  g_free (target->status);
+  g_free (target->error);
+  g_free (target->message);
+  g_clear_pointer (&target->ranges, g_array_unref);
+  g_free (target);
+}
+
+static guint64
+lookup_u64 (GVariantDict *dict, const char *key, gboolean *found)
+{
+  guint64 value = 0;
+  gboolean ok = g_variant_dict_lookup (dict, key, "t", &value);
+
+  if (found != NULL)
+    *found = ok;
+  return ok ? value : 0;
+}
+
+static char *
+lookup_string (GVariantDict *dict, const char *key)
+{
+  char *value = NULL;
+
+  if (!g_variant_dict_lookup (dict, key, "s", &value))
+    return NULL;
+  return value;
+}
+
+static CtlTarget *
+target_new (GVariant *entry)
+{
+  g_autoptr (GVariantDict) dict = g_variant_dict_new (entry);
+  g_autoptr (GVariant) ranges = NULL;
+  CtlTarget *target = g_new0 (CtlTarget, 1);
+  gboolean has_rss = FALSE;
+
+  g_variant_dict_lookup (dict, "pid", "u", &target->pid);
+  target->has_uid = g_variant_dict_lookup (dict, "uid", "u", &target->uid);
+  target->comm = lookup_string (dict, "comm");
+  target->status = lookup_string (dict, "status");
+  if (target->status == NULL)
+    target->status = g_strdup ("failed");
+  target->error = lookup_string (dict, "error");
+  target->message = lookup_string (dict, "message");
+  target->eligible_bytes = lookup_u64 (dict, "eligible-bytes", NULL);
+  target->planned_bytes = lookup_u64 (dict, "planned-bytes", NULL);
+  target->advised_bytes = lookup_u64 (dict, "advised-bytes", NULL);
+  target->before.rss = lookup_u64 (dict, "rss-before", NULL);
+  target->before.anon = lookup_u64 (dict, "anon-before", NULL);
+  target->before.swap = lookup_u64 (dict, "swap-before", NULL);
+  target->after.rss = lookup_u64 (dict, "rss-after", &has_rss);
+  target->after.anon = lookup_u64 (dict, "anon-after", NULL);
+  target->after.swap = lookup_u64 (dict, "swap-after", NULL);
+  target->has_after = has_rss;
+
+  ranges = g_variant_dict_lookup_value (dict, "ranges", G_VARIANT_TYPE ("a(ttt)"));
+  if (ranges != NULL)
+    {
+      GVariantIter iter;
+      CtlRange range;
+
+      target->ranges = g_array_new (FALSE, FALSE, sizeof (CtlRange));
+      g_variant_iter_init (&iter, ranges);
+      while (g_variant_iter_next (&iter, "(ttt)", &range.start, &range.length, &range.resident))
+        g_array_append_val (target->ranges, range);
+    }
+  return target;
+}
+
+CtlReport *
+ctl_report_new (const CtlOptions *options, GVariant *results)
+{
+  CtlReport *report = g_new0 (CtlReport, 1);
+  GVariantIter iter;
+  GVariant *entry;
+
+  report->mode = g_strdup (options->mode);
+  report->dry_run = options->dry_run;
+  report->percent = (guint) options->percent;
+  report->max_bytes = options->max_bytes;
+  report->verbose = options->verbose;
+  report->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_target_free);
+
+  g_variant_iter_init (&iter, results);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_ptr_array_add (report->targets, target_new (entry));
+      g_variant_unref (entry);
+    }
+  return report;
+}
+
+void
+ctl_report_free (CtlReport *report)
+{
+  if (report == NULL)
+    return;
+  g_free (report->mode);
+  g_ptr_array_unref (report->targets);
+  g_free (report);
+}
+
+gboolean
+ctl_target_is_ok (const CtlTarget *target)
+{
+  return g_strcmp0 (target->status, "ok") == 0 || g_strcmp0 (target->status, "skipped") == 0;
+}
+
+/* 0 when every target is ok or skipped; 4 when every target failed for
+ * want of authorization; 1 otherwise. */
+CtlExit
+ctl_report_exit_status (const CtlReport *report)
+{
+  guint failed = 0;
+  guint denied = 0;
+
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      if (ctl_target_is_ok (target))
+        continue;
+      failed++;
+      if (g_strcmp0 (target->error, "not-authorized") == 0)
+        denied++;
+    }
+  if (failed == 0)
+    return CTL_EXIT_OK;
+  if (denied == report->targets->len)
+    return CTL_EXIT_DENIED;
+  return CTL_EXIT_FAILED;
+}
+
+void
+ctl_report_totals (const CtlReport *report, guint64 *eligible, guint64 *planned, guint64 *advised)
+{
+  *eligible = *planned = *advised = 0;
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      *eligible += target->eligible_bytes;
+      *planned += target->planned_bytes;
+      *advised += target->advised_bytes;
+    }
+}

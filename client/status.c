@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * status: the daemon's version and kernel support, the swap this machine
+ * has (pageout needs it) and the daemon's statistics.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "memadvisectl.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
+
+typedef struct
+{
+  char *version;
+  gboolean kernel_supported;
+  char **modes;
+  GVariant *statistics; /* a{sv}, or NULL when not available */
+  char *statistics_error;
+  gboolean have_swap;
+  guint64 swap_total;
+  guint64 swap_free;
+} Status;
+
+static void
+status_clear (Status *status)
+{
+  g_free (status->version);
+  g_strfreev (status->modes);
+  g_clear_pointer (&status->statistics, g_variant_unref);
+  g_free (status->statistics_error);
+}
+
+static GVariant *
+call_sync (GDBusConnection *connection, const char *interface, const char *method,
+           GVariant *parameters, const GVariantType *reply_type, GDBusCallFlags flags,
+           GError **error)
+{
+  return g_dbus_connection_call_sync (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, interface, method,
+                                      parameters, reply_type, flags, -1, NULL, error);
+}
+
+static gboolean
+query (GDBusConnection *connection, const CtlOptions *options, Status *status, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) properties = NULL;
+  g_autoptr (GVariantDict) dict = NULL;
+  g_autoptr (GError) call_error = NULL;
+  GDBusCallFlags flags = ctl_bus_call_flags (options);
+
+  reply = call_sync (connection, "org.freedesktop.DBus.Properties", "GetAll",
+                     g_variant_new ("(s)", CTL_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), flags,
+                     &call_error);
+  if (reply == NULL)
+    {
+      g_propagate_error (error, ctl_bus_error (call_error, "query", FALSE));
+      return FALSE;
+    }
+  properties = g_variant_get_child_value (reply, 0);
+  dict = g_variant_dict_new (properties);
+  if (!g_variant_dict_lookup (dict, "Version", "s", &status->version))
+    status->version = g_strdup ("unknown");
+  g_variant_dict_lookup (dict, "KernelSupported", "b", &status->kernel_supported);
+  if (!g_variant_dict_lookup (dict, "Modes", "^as", &status->modes))
+    status->modes = g_new0 (char *, 1);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = call_sync (connection, CTL_INTERFACE, "GetStatistics", NULL, G_VARIANT_TYPE ("(a{sv})"),
+                     flags, &call_error);
+  if (reply == NULL)
+    {
+      g_autoptr (GError) mapped = ctl_bus_error (call_error, "query", FALSE);
+
+      /* Statistics are extra: say why they are missing, show the rest. */
+      if (mapped->code != CTL_EXIT_DENIED)
+        {
+          g_propagate_error (error, g_steal_pointer (&mapped));
+          return FALSE;
+        }
+      status->statistics_error = g_strdup ("not authorized");
+    }
+  else
+    status->statistics = g_variant_get_child_value (reply, 0);
+
+  status->have_swap = ctl_read_swap (&status->swap_total, &status->swap_free, NULL);
+  return TRUE;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* The statistics keys, sorted, so the output is stable. */
+static GPtrArray *
+statistics_keys (GVariant *statistics)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  GVariantIter iter;
+  char *key;
+
+  g_variant_iter_init (&iter, statistics);
+  while (g_variant_iter_next (&iter, "{sv}", &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, compare_strings);
+  return keys;
+}
+
+static gboolean
+variant_to_u64 (GVariant *value, guint64 *out)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    *out = g_variant_get_uint64 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    *out = g_variant_get_uint32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
+    *out = g_variant_get_uint16 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTE))
+    *out = g_variant_get_byte (value);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static char *
+format_statistic (const char *key, GVariant *value)
+{
+  guint64 number = 0;
+
+  if (variant_to_u64 (value, &number))
+    {
+      if (g_str_has_suffix (key, "bytes") && number >= 1024)
+        {
+          g_autofree char *size = ctl_format_size (number);
+          return g_strdup_printf ("%s (%" G_GUINT64_FORMAT ")", size, number);
+        }
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_variant_dup_string (value, NULL);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return g_strdup (g_variant_get_boolean (value) ? "yes" : "no");
+  return g_variant_print (value, FALSE);
+}
+
+static void
+print_human (const Status *status)
+{
+  g_autofree char *modes = g_strjoinv (", ", status->modes);
+
+  g_print ("Version:          %s\n", status->version);
+  g_print ("Kernel support:   %s\n", status->kernel_supported
+                                         ? "yes (process_madvise available)"
+                                         : "no (this kernel lacks process_madvise; Linux 5.10+)");
+  g_print ("Modes:            %s\n", modes);
+  if (!status->have_swap)
+    g_print ("Swap:             unknown (/proc/swaps is not readable)\n");
+  else if (status->swap_total == 0)
+    g_print ("Swap:             none configured (pageout cannot free anonymous memory)\n");
+  else
+    {
+      g_autofree char *total = ctl_format_size (status->swap_total);
+      g_autofree char *free_str = ctl_format_size (status->swap_free);
+
+      g_print ("Swap:             %s configured, %s free\n", total, free_str);
+    }
+
+  if (status->statistics == NULL)
+    {
+      g_print ("Statistics:       %s\n", status->statistics_error);
+      return;
+    }
+  g_print ("Statistics:\n");
+  {
+    g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
+    gsize width = 0;
+
+    for (guint i = 0; i < keys->len; i++)
+      width = MAX (width, strlen (g_ptr_array_index (keys, i)));
+    for (guint i = 0; i < keys->len; i++)
+      {
+        const char *key = g_ptr_array_index (keys, i);
+        g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
+        g_autofree char *text = format_statistic (key, value);
+
+        g_print ("  %-*s  %s\n", (int) width + 1, key, text);
+      }
+  }
+}
+
+static cJSON *
+variant_to_json (GVariant *value)
+{
+  guint64 number = 0;
+
+  if (variant_to_u64 (value, &number))
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, number);
+      return cJSON_CreateRaw (text);
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    {
+      g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, g_variant_get_int64 (value));
+      return cJSON_CreateRaw (text);
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32))
+    return cJSON_CreateNumber (g_variant_get_int32 (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+    return cJSON_CreateNumber (g_variant_get_double (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return cJSON_CreateBool (g_variant_get_boolean (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return cJSON_CreateString (g_variant_get_string (value, NULL));
+  {
+    g_autofree char *text = g_variant_print (value, FALSE);
+    return cJSON_CreateString (text);
+  }
+}
+
+static gboolean
+print_json (const Status *status, GError **error)
+{
+  g_autoptr (cJSON) root = cJSON_CreateObject ();
+  cJSON *swap;
+  char *printed;
+
+  cJSON_AddStringToObject (root, "version", status->version);
+  cJSON_AddBoolToObject (root, "kernel_supported", status->kernel_supported);
+  cJSON_AddItemToObject (root, "modes",
+                         cJSON_CreateStringArray ((const char *const *) status->modes,
+                                                  (int) g_strv_length (status->modes)));
+  if (status->have_swap)
+    {
+      g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, status->swap_total);
+      g_autofree char *free_str = g_strdup_printf ("%" G_GUINT64_FORMAT, status->swap_free);
+
+      swap = cJSON_AddObjectToObject (root, "swap");
+      cJSON_AddItemToObject (swap, "total_bytes", cJSON_CreateRaw (total));
+      cJSON_AddItemToObject (swap, "free_bytes", cJSON_CreateRaw (free_str));
+    }
+  else
+    cJSON_AddNullToObject (root, "swap");
+
+  if (status->statistics != NULL)
+    {
+      g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
+      cJSON *statistics = cJSON_AddObjectToObject (root, "statistics");
+
+      for (guint i = 0; i < keys->len; i++)
+        {
+          const char *key = g_ptr_array_index (keys, i);
+          g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
+          g_autofree char *json_key = g_strdelimit (g_strdup (key), "-", '_');
+
+          cJSON_AddItemToObject (statistics, json_key, variant_to_json (value));
+        }
+    }
+  else
+    cJSON_AddNullToObject (root, "statistics");
+
+  printed = cJSON_Print (root);
+  if (printed == NULL)
+    {
+      g_set_error_literal (error, CTL_ERROR, CTL_EXIT_FAILED,
+                           "Out of memory while writing the JSON output.");
+      return FALSE;
+    }
+  g_print ("%s\n", printed);
+  cJSON_free (printed);
+  return TRUE;
+}
+
+CtlExit
+ctl_run_status (const CtlOptions *options, GError **error)
+{
+  g_autoptr (GDBusConnection) connection = NULL;
+  Status status = { 0 };
+  CtlExit exit_status = CTL_EXIT_OK;
+
+  connection = ctl_bus_connect (error);
+  if (connection == NULL)
+    return CTL_EXIT_UNAVAILABLE;
+
+  if (!query (connection, options, &status, error))
+    {
+      exit_status = (CtlExit) (*error)->code;
+      status_clear (&status);
+      return exit_status;
+    }
+
+  if (options->json)
+    {
+      if (!print_json (&status, error))
+        exit_status = CTL_EXIT_FAILED;
+    }
+  else
+    print_human (&status);
+  fflush (stdout);
+
+  /* Kernel unsupported is exit status 3, as for the other commands. */
+  if (exit_status == CTL_EXIT_OK && !status.kernel_supported)
+    exit_status = CTL_EXIT_UNAVAILABLE;
+  status_clear (&status);
+  return exit_status;
+}
