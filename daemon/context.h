@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "settings.h"
+#include "stats.h"
+
+G_BEGIN_DECLS
+
+/* State shared by the manager and its jobs; main thread only. */
+typedef struct
+{
+  GDBusConnection *connection;
+  MaSettings *settings;
+  MaStats *stats;
+  gboolean verbose;
+  gboolean kernel_supported;
+  gboolean can_switch_credentials;
+  guint32 bus_pid;
+  guint jobs_in_flight;
+  GHashTable *calls_by_uid; /* uid → GQueue of gint64 monotonic times */
+} MaContext;
+
+G_END_DECLS

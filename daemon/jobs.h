@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "context.h"
+#include "request.h"
+#include "targets.h"
+
+G_BEGIN_DECLS
+
+/* One requested pid, from opening to its results entry. */
+typedef struct
+{
+  guint32 pid;
+  MaTarget *target; /* NULL once failed early */
+  char *comm;
+  uid_t uid; /* real uid; (uid_t) -1 while unknown */
+  gboolean own;
+  gboolean failed;
+  MaError error;
+  char *message;
+  MaPlan *plan;
+  gboolean applied;
+  MaApplyResult apply;
+} MaJobTarget;
+
+/* One Plan or Reclaim call. */
+typedef struct
+{
+  MaContext *context;
+  GDBusMethodInvocation *invocation;
+  char *sender;
+  gboolean reclaim;
+  gboolean interactive;
+  MaRequest *request;
+  uid_t uid;
+  GArray *targets; /* MaJobTarget */
+  MaProtection protection;
+  GCancellable *cancellable; /* cancelled when the caller leaves the bus */
+  guint watch_id;
+  guint pending_checks;
+  guint granted;            /* actions polkit allowed */
+  guint64 progress_base;    /* bytes advised by targets already done */
+  guint64 progress_planned; /* bytes planned over all targets */
+  gint64 progress_last;     /* monotonic time of the last Progress */
+  gint64 started;
+} MaJob;
+
+/* Takes over @invocation and @request; replies to the call when done. */
+void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
+                   MaRequest *request);
+
+/* Worker-thread steps (work.c). */
+void ma_job_open_targets (MaJob *job);
+void ma_job_run_engine (MaJob *job);
+
+/* The a{sv} results entries (results.c). */
+GVariant *ma_job_build_results (MaJob *job);
+void ma_job_target_fail (MaJobTarget *t, MaError code, const char *message);
+
+G_END_DECLS

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * memadvised: the memadvise system service. See memadvised(8).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <gio/gio.h>
+
+#include "credentials.h"
+#include "dbus-error.h"
+#include "ma-engine.h"
+#include "manager.h"
+
+#define BUS_NAME "org.memadvise.MemAdvise1"
+#define OBJECT_PATH "/org/memadvise/MemAdvise1"
+
+typedef struct
+{
+  MaContext context;
+  MaManager *manager;
+  GMainLoop *loop;
+  guint owner_id;
+  int exit_status;
+} Daemon;
+
+static void
+bus_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    {
+      g_message ("Could not learn the bus daemon's pid (%s); it is not protected by pid",
+                 error->message);
+      return;
+    }
+  g_variant_get (reply, "(u)", &daemon->context.bus_pid);
+}
+
+static void
+bus_acquired_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+
+  daemon->context.connection = g_object_ref (connection);
+  daemon->manager = ma_manager_new (&daemon->context);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (daemon->manager), connection,
+                                         OBJECT_PATH, &error))
+    {
+      g_warning ("Could not export %s: %s", OBJECT_PATH, error->message);
+      daemon->exit_status = EXIT_FAILURE;
+      g_main_loop_quit (daemon->loop);
+      return;
+    }
+  /* The bus daemon never changes while we are connected: learn it once. */
+  g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                          g_variant_new ("(s)", "org.freedesktop.DBus"), G_VARIANT_TYPE ("(u)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, bus_pid_cb, daemon);
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  g_message ("memadvised %s started on the system bus as %s", PACKAGE_VERSION, name);
+}
+
+static void
+name_lost_cb (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (connection == NULL)
+    g_warning ("Could not connect to the system bus");
+  else if (daemon->manager == NULL)
+    g_warning ("Could not own %s: it is not allowed, or another daemon has it "
+               "(use --replace)",
+               name);
+  else
+    g_message ("Lost the name %s (replaced?); exiting", name);
+  daemon->exit_status = EXIT_FAILURE;
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_message ("Stopping on a signal");
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean replace = FALSE, verbose = FALSE, version = FALSE;
+  g_autofree char *config_path = NULL;
+  g_autoptr (GOptionContext) option_context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MaSettings) settings = NULL;
+  g_autoptr (MaStats) stats = NULL;
+  Daemon daemon = { .exit_status = EXIT_SUCCESS };
+  const GOptionEntry entries[] = {
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running memadvised", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every call in detail", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      "Read the configuration from FILE (default " MA_SETTINGS_DEFAULT_PATH ")", "FILE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  option_context = g_option_context_new ("- memadvise system service");
+  g_option_context_add_main_entries (option_context, entries, NULL);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    {
+      g_printerr ("memadvised: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("memadvised %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  settings = ma_settings_load (config_path != NULL ? config_path : MA_SETTINGS_DEFAULT_PATH,
+                               config_path != NULL, &error);
+  if (settings == NULL)
+    {
+      g_printerr ("memadvised: invalid configuration: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  stats = ma_stats_new ();
+
+  /* Registers the error names before any reply can carry one. */
+  (void) MA_DAEMON_ERROR;
+
+  daemon.context.settings = settings;
+  daemon.context.stats = stats;
+  daemon.context.verbose = verbose;
+  daemon.context.kernel_supported = ma_probe_process_madvise ();
+  daemon.context.calls_by_uid
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_queue_free);
+  if (!daemon.context.kernel_supported)
+    g_warning ("This kernel does not support process_madvise(2): every call will fail "
+               "with NotSupported");
+  ma_credentials_check_startup (&daemon.context.can_switch_credentials);
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, &daemon);
+  g_unix_signal_add (SIGINT, quit_cb, &daemon);
+
+  daemon.owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, BUS_NAME,
+                                    G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
+                                        | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                                    bus_acquired_cb, name_acquired_cb, name_lost_cb, &daemon, NULL);
+  g_main_loop_run (daemon.loop);
+
+  g_bus_unown_name (daemon.owner_id);
+  if (daemon.manager != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (daemon.manager));
+  g_clear_object (&daemon.manager);
+  g_clear_object (&daemon.context.connection);
+  g_hash_table_unref (daemon.context.calls_by_uid);
+  g_main_loop_unref (daemon.loop);
+  g_message ("memadvised stopped");
+  return daemon.exit_status;
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "request.h"
+
+void
+ma_request_free (MaRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_clear_pointer (&request->pids, g_array_unref);
+  g_free (request);
+}
+
+static gboolean
+parse_pids (GVariant *pids, MaRequest *request, GError **error)
+{
+  g_autoptr (GHashTable) seen = NULL;
+  const guint32 *values;
+  gsize n, i;
+
+  values = g_variant_get_fixed_array (pids, &n, sizeof (guint32));
+  if (n == 0 || n > MA_MAX_PIDS)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Argument pids must name 1 to %d processes, not %" G_GSIZE_FORMAT ".",
+                   MA_MAX_PIDS, n);
+      return FALSE;
+    }
+
+  /* A pid named twice is one target, at its first position. */
+  seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  request->pids = g_array_sized_new (FALSE, FALSE, sizeof (guint32), (guint) n);
+  for (i = 0; i < n; i++)
+    {
+      guint32 pid = values[i];
+
+      if (g_hash_table_contains (seen, GUINT_TO_POINTER (pid)))
+        continue;
+      g_hash_table_add (seen, GUINT_TO_POINTER (pid));
+      g_array_append_val (request->pids, pid);
+    }
+  return TRUE;
+}
+
+static gboolean
+check_type (const char *key, GVariant *value, const GVariantType *type, GError **error)
+{
+  if (g_variant_is_of_type (value, type))
+    return TRUE;
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+               "Option %s must be of type %.*s, not %s.", key,
+               (int) g_variant_type_get_string_length (type), g_variant_type_peek_string (type),
+               g_variant_get_type_string (value));
+  return FALSE;
+}
+
+static gboolean
+parse_options (GVariant *options, MaRequest *request, GError **error)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      if (g_str_equal (key, "percent"))
+        {
+          guint32 percent;
+
+          if (!check_type (key, value, G_VARIANT_TYPE_UINT32, error))
+            return FALSE;
+          percent = g_variant_get_uint32 (value);
+          if (percent < 1 || percent > 100)
+            {
+              g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                           "Option percent must be 1 to 100, not %u.", percent);
+              return FALSE;
+            }
+          request->percent = percent;
+        }
+      else if (g_str_equal (key, "max-bytes"))
+        {
+          if (!check_type (key, value, G_VARIANT_TYPE_UINT64, error))
+            return FALSE;
+          request->max_bytes = g_variant_get_uint64 (value);
+        }
+      else if (g_str_equal (key, "ranges"))
+        {
+          if (!check_type (key, value, G_VARIANT_TYPE_BOOLEAN, error))
+            return FALSE;
+          request->ranges = g_variant_get_boolean (value);
+        }
+      else
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Unknown option %s.", key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+MaRequest *
+ma_request_parse (GVariant *pids, const char *mode, GVariant *options, GError **error)
+{
+  g_autoptr (MaRequest) request = g_new0 (MaRequest, 1);
+
+  request->percent = 30;
+  if (!ma_mode_from_string (mode, &request->mode))
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Argument mode must be \"cold\" or \"pageout\".");
+      return NULL;
+    }
+  if (!parse_pids (pids, request, error))
+    return NULL;
+  if (!parse_options (options, request, error))
+    return NULL;
+  return g_steal_pointer (&request);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ma-engine.h"
+
+G_BEGIN_DECLS
+
+#define MA_MAX_PIDS 1024
+
+/* The validated arguments of a Plan or Reclaim call. */
+typedef struct
+{
+  GArray *pids; /* guint32, distinct, in request order */
+  MaMode mode;
+  guint percent;
+  guint64 max_bytes;
+  gboolean ranges;
+} MaRequest;
+
+/* Validates the arguments as DESIGN says; errors are G_DBUS_ERROR_INVALID_ARGS
+ * naming the offending argument or option key. */
+MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options, GError **error);
+void ma_request_free (MaRequest *request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaRequest, ma_request_free)
+
+G_END_DECLS

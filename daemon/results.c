@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include "jobs.h"
+
+static const char *
+skipped_message (const MaPlan *plan)
+{
+  if (plan->eligible_bytes == 0)
+    return "The process has no resident anonymous private memory that may be advised.";
+  return "The budget selects less than one page of memory.";
+}
+
+static GVariant *
+ranges_variant (const MaPlan *plan)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ttt)"));
+
+  for (guint i = 0; plan != NULL && i < plan->ranges->len; i++)
+    {
+      const MaRange *r = &g_array_index (plan->ranges, MaRange, i);
+
+      g_variant_builder_add (&builder, "(ttt)", r->start, r->length, r->resident);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+target_variant (MaJob *job, MaJobTarget *t)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  const MaPlan *plan = t->plan;
+  const char *status = "ok";
+  const char *message = NULL;
+  MaMemStat before = { 0 }, after = { 0 };
+
+  if (t->failed)
+    {
+      status = "failed";
+      message = t->message;
+    }
+  else if (plan == NULL || plan->planned_bytes == 0)
+    {
+      status = "skipped";
+      message = plan != NULL ? skipped_message (plan) : "Nothing was planned.";
+    }
+  else if (job->request->mode == MA_MODE_PAGEOUT && !plan->swap_configured)
+    {
+      /* Status stays ok: the advice is valid; it only cannot free anonymous
+       * memory until swap exists. */
+      message = "No swap is configured, so anonymous pageout frees nothing.";
+    }
+
+  if (plan != NULL)
+    before = plan->before;
+  if (t->applied)
+    after = t->apply.after;
+
+  g_variant_dict_insert (&dict, "pid", "u", t->pid);
+  g_variant_dict_insert (&dict, "comm", "s", t->comm != NULL ? t->comm : "");
+  g_variant_dict_insert (&dict, "uid", "u", (guint32) t->uid);
+  g_variant_dict_insert (&dict, "status", "s", status);
+  if (t->failed)
+    g_variant_dict_insert (&dict, "error", "s", ma_error_to_string (t->error));
+  if (message != NULL)
+    g_variant_dict_insert (&dict, "message", "s", message);
+  g_variant_dict_insert (&dict, "eligible-bytes", "t", plan != NULL ? plan->eligible_bytes : 0);
+  g_variant_dict_insert (&dict, "planned-bytes", "t", plan != NULL ? plan->planned_bytes : 0);
+  g_variant_dict_insert (&dict, "advised-bytes", "t", t->applied ? t->apply.advised_bytes : 0);
+  g_variant_dict_insert (&dict, "rss-before", "t", before.rss);
+  g_variant_dict_insert (&dict, "anon-before", "t", before.anon);
+  g_variant_dict_insert (&dict, "swap-before", "t", before.swap);
+  if (job->reclaim)
+    {
+      g_variant_dict_insert (&dict, "rss-after", "t", after.rss);
+      g_variant_dict_insert (&dict, "anon-after", "t", after.anon);
+      g_variant_dict_insert (&dict, "swap-after", "t", after.swap);
+    }
+  if (job->request->ranges)
+    g_variant_dict_insert_value (&dict, "ranges", ranges_variant (plan));
+  return g_variant_dict_end (&dict);
+}
+
+GVariant *
+ma_job_build_results (MaJob *job)
+{
+  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aa{sv}"));
+
+  for (guint i = 0; i < job->targets->len; i++)
+    g_variant_builder_add_value (
+        &builder, target_variant (job, &g_array_index (job->targets, MaJobTarget, i)));
+  return g_variant_builder_end (&builder);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The parts of a call that touch processes, run on GTask worker threads:
+ * opening and classifying targets, planning, and applying advice.
+ */
+#include "config.h"
+
+#include <pwd.h>
+
+#include "credentials.h"
+#include "jobs.h"
+
+#define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 10)
+
+void
+ma_job_target_fail (MaJobTarget *t, MaError code, const char *message)
+{
+  t->failed = TRUE;
+  t->error = code;
+  g_free (t->message);
+  t->message = g_strdup (message);
+}
+
+static void
+fail_from_error (MaJobTarget *t, const GError *error)
+{
+  MaError code = MA_ERROR_FAILED;
+
+  if (error->domain == MA_ERROR)
+    code = (MaError) error->code;
+  /* Codes without a result nick of their own. */
+  if (code == MA_ERROR_INVALID_ARGUMENT)
+    code = MA_ERROR_NO_SUCH_PROCESS;
+  else if (code == MA_ERROR_CANCELLED)
+    code = MA_ERROR_FAILED;
+  ma_job_target_fail (t, code, error->message);
+}
+
+void
+ma_job_open_targets (MaJob *job)
+{
+  GArray *pids = job->request->pids;
+
+  job->targets = g_array_sized_new (FALSE, TRUE, sizeof (MaJobTarget), pids->len);
+  g_array_set_size (job->targets, pids->len);
+
+  for (guint i = 0; i < pids->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *message = NULL;
+
+      t->pid = g_array_index (pids, guint32, i);
+      t->uid = (uid_t) -1;
+      /* Pid 0 is not a process: a per-target failure, like any pid that
+       * names none, so one bad entry does not sink a whole list. */
+      if (t->pid == 0 || t->pid > G_MAXINT32)
+        {
+          g_autofree char *msg = g_strdup_printf ("%u is not a process id.", t->pid);
+          ma_job_target_fail (t, MA_ERROR_NO_SUCH_PROCESS, msg);
+          continue;
+        }
+
+      t->target = ma_target_open ((pid_t) t->pid, &error);
+      if (t->target == NULL)
+        {
+          fail_from_error (t, error);
+          continue;
+        }
+      t->comm = g_strdup (ma_target_get_comm (t->target));
+      t->uid = ma_target_get_uids (t->target)[0];
+
+      if (ma_target_is_protected (t->target, &job->protection, &message))
+        {
+          ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
+          g_clear_pointer (&t->target, ma_target_free);
+          continue;
+        }
+      t->own = ma_target_is_own (t->target, job->uid);
+    }
+}
+
+/* The fsgid for own-process work: the caller's primary group. A process
+ * of the caller running with another group (setgid, newgrp) then fails
+ * the kernel's check, as it should. Without a passwd entry, uid = gid. */
+static gid_t
+caller_gid (uid_t uid)
+{
+  struct passwd pwd, *found = NULL;
+  char buf[4096];
+
+  if (getpwuid_r (uid, &pwd, buf, sizeof buf, &found) == 0 && found != NULL)
+    return found->pw_gid;
+  return (gid_t) uid;
+}
+
+/* Runs @t's step with the caller's fsuid when @t is the caller's own: then
+ * the kernel's ptrace access checks decide at each read and each
+ * process_madvise, which no classification done earlier can race. */
+static gboolean
+enter_target (MaJob *job, MaJobTarget *t, gid_t gid, MaCredentialsSwitch *sw)
+{
+  g_autoptr (GError) error = NULL;
+
+  sw->active = FALSE;
+  if (!t->own || !job->context->can_switch_credentials || job->uid == 0)
+    return TRUE;
+  if (ma_credentials_switch_to (job->uid, gid, sw, &error))
+    return TRUE;
+  ma_job_target_fail (t, MA_ERROR_FAILED, error->message);
+  return FALSE;
+}
+
+static void
+progress_cb (guint64 done_bytes, guint64 planned_bytes, gpointer user_data)
+{
+  MaJob *job = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  /* At most ten a second, to the caller only. */
+  if (now - job->progress_last < PROGRESS_INTERVAL_USEC)
+    return;
+  job->progress_last = now;
+  g_dbus_connection_emit_signal (
+      job->context->connection, job->sender, "/org/memadvise/MemAdvise1",
+      "org.memadvise.MemAdvise1", "Progress",
+      g_variant_new ("(tt)", job->progress_base + done_bytes, job->progress_planned), NULL);
+}
+
+static const char *
+cancelled_message (void)
+{
+  return "The caller left the bus, so the work stopped.";
+}
+
+static void
+plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
+{
+  MaPlanRequest plan_request = {
+    .mode = job->request->mode,
+    .percent = job->request->percent,
+    .max_bytes = job->request->max_bytes,
+    .order = MA_ORDER_COLDEST,
+  };
+  MaCredentialsSwitch sw;
+  g_autoptr (GError) error = NULL;
+
+  if (!enter_target (job, t, gid, &sw))
+    return;
+  t->plan = ma_target_plan (t->target, &plan_request, &error);
+  ma_credentials_restore (&sw);
+  if (t->plan == NULL)
+    fail_from_error (t, error);
+}
+
+static void
+apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
+{
+  MaCredentialsSwitch sw;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (!enter_target (job, t, gid, &sw))
+    return;
+  ok = ma_target_apply (t->target, t->plan, job->cancellable, progress_cb, job, &t->apply, &error);
+  ma_credentials_restore (&sw);
+  /* Whatever the kernel accepted counts, also when the work stopped. */
+  t->applied = ok || t->apply.advised_bytes > 0;
+  job->progress_base += t->apply.advised_bytes + t->apply.skipped_bytes;
+  if (ok)
+    return;
+  if (g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
+    ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+  else
+    fail_from_error (t, error);
+}
+
+void
+ma_job_run_engine (MaJob *job)
+{
+  gid_t gid = caller_gid (job->uid);
+
+  /* Plan every target first, so Progress knows the whole amount. */
+  for (guint i = 0; i < job->targets->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+
+      if (t->failed)
+        continue;
+      if (g_cancellable_is_cancelled (job->cancellable))
+        {
+          ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+          continue;
+        }
+      plan_target (job, t, gid);
+      if (t->plan != NULL)
+        job->progress_planned += t->plan->planned_bytes;
+    }
+
+  if (!job->reclaim)
+    return;
+
+  for (guint i = 0; i < job->targets->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+
+      if (t->failed || t->plan == NULL)
+        continue;
+      if (g_cancellable_is_cancelled (job->cancellable))
+        {
+          ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+          continue;
+        }
+      apply_target (job, t, gid);
+    }
+}
