@@ -18,6 +18,8 @@
  *         guard     PROT_NONE, never filled
  *         file      MAP_PRIVATE of an unlinked temp file, written through the mapping
  *         readonly  anon, filled, then mprotect PROT_READ
+ *       Private anonymous regions are followed by an unmapped page, so
+ *       two of them never merge into one VMA.
  *       The data is pseudo-random, seeded from NAME and different on every
  *       page; with `lowentropy` each page holds one unique word followed by
  *       a constant pattern, so zram stores it for almost nothing.
@@ -30,6 +32,7 @@
  *                                        without touching the pages
  *   mlock NAME, munlock NAME, unmap NAME, touch NAME -> ok
  *       touch reads every page, faulting swapped pages back in.
+ *   mlockall          -> ok  mlockall(MCL_CURRENT | MCL_FUTURE): nothing is eligible
  *   exit [CODE]       exits with CODE (default 0)
  *
  * A heap region cannot be unmapped (`err`). The regions of `many` are
@@ -38,6 +41,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +110,34 @@ region_lookup (const char *name)
   return NULL;
 }
 
+/* Pages just faulted in wait in per-CPU batches before they reach the LRU,
+ * where MADV_PAGEOUT cannot isolate them (up to 31 a CPU). MADV_COLD drains
+ * the batch of the CPU it runs on: run it, on a page of our own that holds
+ * no data, on every CPU we may run on, before every reply. */
+static void
+drain_lru_batches (void)
+{
+  static void *dummy;
+  cpu_set_t allowed;
+
+  if (!dummy)
+    dummy = mmap (NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (dummy == MAP_FAILED || sched_getaffinity (0, sizeof allowed, &allowed) < 0)
+    return;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+    {
+      cpu_set_t one;
+
+      if (!CPU_ISSET (cpu, &allowed))
+        continue;
+      CPU_ZERO (&one);
+      CPU_SET (cpu, &one);
+      if (sched_setaffinity (0, sizeof one, &one) == 0)
+        madvise (dummy, page_size, MADV_COLD);
+    }
+  sched_setaffinity (0, sizeof allowed, &allowed);
+}
+
 static void reply (const char *format, ...) G_GNUC_PRINTF (1, 2);
 
 static void
@@ -113,6 +145,7 @@ reply (const char *format, ...)
 {
   va_list args;
 
+  drain_lru_batches ();
   va_start (args, format);
   vfprintf (stdout, format, args);
   va_end (args);
@@ -126,7 +159,7 @@ seed_from_name (const char *name)
   guint64 h = 0xcbf29ce484222325ull;
 
   for (const char *p = name; *p; p++)
-    h = (h ^ (guint8)*p) * 0x100000001b3ull;
+    h = (h ^ (guint8) *p) * 0x100000001b3ull;
   return h;
 }
 
@@ -144,7 +177,7 @@ splitmix64 (guint64 *state)
 static void
 fill (guint8 *addr, gsize length, guint64 *state, gboolean lowentropy)
 {
-  guint64 *words = (guint64 *)addr;
+  guint64 *words = (guint64 *) addr;
   gsize n_words = length / sizeof (guint64);
   gsize words_per_page = page_size / sizeof (guint64);
 
@@ -176,7 +209,7 @@ hash_spans (GArray *spans, Kind kind)
   for (guint s = 0; s < spans->len; s++)
     {
       Span *span = &g_array_index (spans, Span, s);
-      const volatile guint64 *words = (const volatile guint64 *)span->addr;
+      const volatile guint64 *words = (const volatile guint64 *) span->addr;
 
       /* A guard region cannot be read: only its length counts. */
       if (kind == KIND_GUARD)
@@ -217,12 +250,12 @@ parse_kind (const char *str, Kind *out)
 static guint8 *
 heap_grow (gsize length)
 {
-  guintptr cur = (guintptr)sbrk (0);
+  guintptr cur = (guintptr) sbrk (0);
   guintptr aligned = (cur + page_size - 1) / page_size * page_size;
 
-  if (sbrk (aligned - cur + length) == (void *)-1)
+  if (sbrk (aligned - cur + length) == (void *) -1)
     return NULL;
-  return (guint8 *)aligned;
+  return (guint8 *) aligned;
 }
 
 static guint8 *
@@ -291,7 +324,7 @@ map_shm (gsize length, char **error)
   addr = shmat (id, NULL, 0);
   /* Removed now: the segment goes away with the last detach, even on a crash. */
   shmctl (id, IPC_RMID, NULL);
-  if (addr == (void *)-1)
+  if (addr == (void *) -1)
     {
       *error = g_strdup_printf ("shmat: %s", g_strerror (errno));
       return NULL;
@@ -352,7 +385,14 @@ cmd_map (char **argv, guint argc)
     case KIND_ANON:
     case KIND_LOCKED:
     case KIND_READONLY:
-      addr = map_anon (length, PROT_READ | PROT_WRITE, MAP_PRIVATE, &error);
+      /* An unmapped page after it keeps it from merging with the next
+       * region: every region is a VMA of its own. */
+      addr = map_anon (length + page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, &error);
+      if (addr && munmap (addr + length, page_size) < 0)
+        {
+          reply ("err munmap: %s", g_strerror (errno));
+          return;
+        }
       break;
     case KIND_HEAP:
       addr = heap_grow (length);
@@ -408,7 +448,7 @@ cmd_map (char **argv, guint argc)
   g_array_append_val (region->spans, span);
   g_ptr_array_add (regions, region);
 
-  reply ("ok %" G_GINTPTR_MODIFIER "x %" G_GSIZE_FORMAT, (guintptr)addr, length);
+  reply ("ok %" G_GINTPTR_MODIFIER "x %" G_GSIZE_FORMAT, (guintptr) addr, length);
 }
 
 static void
@@ -486,13 +526,13 @@ residency (Region *region, guint64 *pages, guint64 *present, guint64 *swapped)
       Span *span = &g_array_index (region->spans, Span, s);
       gsize n = span->length / page_size;
       g_autofree guint64 *entries = g_new (guint64, n);
-      off_t offset = (guintptr)span->addr / page_size * sizeof (guint64);
+      off_t offset = (guintptr) span->addr / page_size * sizeof (guint64);
       gsize want = n * sizeof (guint64);
       gsize done = 0;
 
       while (done < want)
         {
-          ssize_t r = pread (pagemap_fd, (char *)entries + done, want - done, offset + done);
+          ssize_t r = pread (pagemap_fd, (char *) entries + done, want - done, offset + done);
           if (r < 0 && errno == EINTR)
             continue;
           if (r <= 0)
@@ -519,7 +559,7 @@ touch (Region *region)
       Span *span = &g_array_index (region->spans, Span, s);
 
       for (gsize off = 0; off < span->length; off += page_size)
-        (void)*(volatile guint8 *)(span->addr + off);
+        (void) *(volatile guint8 *) (span->addr + off);
     }
 }
 
@@ -656,6 +696,13 @@ dispatch (char **argv, guint argc)
                                                    "touch", "unmap", NULL },
                             cmd))
     cmd_region (cmd, argv, argc);
+  else if (g_str_equal (cmd, "mlockall") && argc == 1)
+    {
+      if (mlockall (MCL_CURRENT | MCL_FUTURE) < 0)
+        reply ("err mlockall: %s", g_strerror (errno));
+      else
+        reply ("ok");
+    }
   else if (g_str_equal (cmd, "exit") && argc <= 2)
     {
       guint64 code = 0;
@@ -665,7 +712,7 @@ dispatch (char **argv, guint argc)
           reply ("err bad exit code %s", argv[1]);
           return;
         }
-      exit ((int)code);
+      exit ((int) code);
     }
   else
     reply ("err unknown command %s", cmd);
@@ -686,7 +733,7 @@ main (int argc, char **argv)
       return 1;
     }
 
-  reply ("ready %d", (int)getpid ());
+  reply ("ready %d", (int) getpid ());
 
   while (getline (&line, &line_size, stdin) >= 0)
     {
@@ -702,7 +749,7 @@ main (int argc, char **argv)
           continue;
         }
       g_ptr_array_add (args, NULL);
-      dispatch ((char **)args->pdata, args->len - 1);
+      dispatch ((char **) args->pdata, args->len - 1);
     }
 
   free (line);
