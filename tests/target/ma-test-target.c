@@ -36,7 +36,9 @@
  *   exit [CODE]       exits with CODE (default 0)
  *
  * A heap region cannot be unmapped (`err`). The regions of `many` are
- * treated as one region by every command.
+ * treated as one region by every command. Before every reply the target
+ * moves the pages it just faulted onto the LRU, so that MADV_PAGEOUT from
+ * outside can take every one of them.
  */
 
 #include <errno.h>
