@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Parsers of /proc/PID/status and of the flags field of /proc/PID/stat.
+ *
+ * Both are bounded by the buffer length (no NUL terminator) and
+ * overflow-checked: they feed the decision whether a process is the
+ * caller's own, so a misread must be an error, never a default.
+ *
+ * Semantics beyond ma-parse.h (status):
+ * - Lines are "Key:<tab>value". Lines of unknown keys, and lines that are
+ *   not "Key:" at all, are ignored; a known key given twice is an error.
+ * - A last line without '\n' was cut short and is an error (the kernel
+ *   ends every line with one).
+ * - Name: one tab after the colon is skipped, then up to 63 bytes are
+ *   copied as the kernel escaped them; a NUL byte in it is an error (it
+ *   would silently shorten the name).
+ * - has_caps is TRUE when CapInh, CapPrm, CapEff and CapBnd were all read;
+ *   CapAmb is optional (Linux < 4.3 lacks it) and then 0.
+ * - On error *out is left untouched.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "ma-parse.h"
+
+enum
+{
+  SEEN_NAME = 1 << 0,
+  SEEN_STATE = 1 << 1,
+  SEEN_UID = 1 << 2,
+  SEEN_CAP_INH = 1 << 3,
+  SEEN_CAP_PRM = 1 << 4,
+  SEEN_CAP_EFF = 1 << 5,
+  SEEN_CAP_BND = 1 << 6,
+  SEEN_CAP_AMB = 1 << 7,
+  SEEN_KTHREAD = 1 << 8,
+  SEEN_VMRSS = 1 << 9,
+  SEEN_RSSANON = 1 << 10,
+  SEEN_VMSWAP = 1 << 11,
+};
+
+#define SEEN_ALL_CAPS (SEEN_CAP_INH | SEEN_CAP_PRM | SEEN_CAP_EFF | SEEN_CAP_BND)
+
+static inline int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* At least one hex digit at *p (< end), value at most G_MAXUINT64. */
+static gboolean
+read_hex (const char **p, const char *end, guint64 *out)
+{
+  const char *s = *p;
+  guint64 v = 0;
+  int d;
+
+  if (s >= end || (d = hex_value (*s)) < 0)
+    return FALSE;
+  do
+    {
+      if (v > (G_MAXUINT64 - (guint64) d) / 16)
+        return FALSE;
+      v = v * 16 + (guint64) d;
+      s++;
+    }
+  while (s < end && (d = hex_value (*s)) >= 0);
+
+  *p = s;
+  *out = v;
+  return TRUE;
+}
+
+/* At least one decimal digit at *p (< end), value at most @max. */
+static gboolean
+read_dec (const char **p, const char *end, guint64 max, guint64 *out)
+{
+  const char *s = *p;
+  guint64 v = 0;
+
+  if (s >= end || *s < '0' || *s > '9')
+    return FALSE;
+  do
+    {
+      guint64 d = (guint64) (*s - '0');
+      if (v > (max - d) / 10)
+        return FALSE;
+      v = v * 10 + d;
+      s++;
+    }
+  while (s < end && *s >= '0' && *s <= '9');
+
+  *p = s;
+  *out = v;
+  return TRUE;
+}
+
+static inline const char *
+skip_blanks (const char *p, const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  return p;
+}
+
+static inline gboolean
+only_blanks_left (const char *p, const char *end)
+{
+  return skip_blanks (p, end) == end;
+}
+
+static gboolean
+parse_hex_value (const char *p, const char *end, guint64 *out)
+{
+  p = skip_blanks (p, end);
+  return read_hex (&p, end, out) && only_blanks_left (p, end);
+}
+
+/* "    1234 kB", in bytes. */
+static gboolean
+parse_kb_value (const char *p, const char *end, guint64 *out)
+{
+  guint64 kb;
+
+  p = skip_blanks (p, end);
+  if (!read_dec (&p, end, G_MAXUINT64 / 1024, &kb))
+    return FALSE;
+  if (end - p < 3 || p[0] != ' ' || p[1] != 'k' || p[2] != 'B' || !only_blanks_left (p + 3, end))
+    return FALSE;
+  *out = kb * 1024;
+  return TRUE;
+}
+
+static gboolean
+parse_uids (const char *p, const char *end, uid_t uids[4])
+{
+  for (int i = 0; i < 4; i++)
+    {
+      guint64 v;
+      const char *before = p;
+
+      p = skip_blanks (p, end);
+      /* Values are separated by blanks; "1000" then "1000" glued is one. */
+      if (i > 0 && p == before)
+        return FALSE;
+      if (!read_dec (&p, end, G_MAXUINT32, &v))
+        return FALSE;
+      uids[i] = (uid_t) v;
+    }
+  return only_blanks_left (p, end);
+}
+
+static gboolean
+parse_name (const char *p, const char *end, char name[64])
+{
+  gsize n;
+
+  /* Only the separator tab: a name may itself begin with blanks. */
+  if (p < end && *p == '\t')
+    p++;
+  n = MIN ((gsize) (end - p), 63);
+  if (memchr (p, '\0', (gsize) (end - p)) != NULL)
+    return FALSE;
+  memcpy (name, p, n);
+  name[n] = '\0';
+  return TRUE;
+}
+
+static inline gboolean
+key_is (const char *key, gsize key_len, const char *lit)
+{
+  gsize lit_len = strlen (lit);
+  return key_len == lit_len && memcmp (key, lit, lit_len) == 0;
+}
+
+G_GNUC_PRINTF (4, 5)
+static gboolean
+fail (GError **error, const char *file, guint64 line_no, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s line %" G_GUINT64_FORMAT ": %s",
+               file, line_no, what);
+  return FALSE;
+}
+
+/* One "Key: value" line of status; value runs from @v to @end. */
+static gboolean
+parse_status_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
+                    guint *seen, guint64 line_no, GError **error)
+{
+  guint bit;
+  gboolean ok;
+
+  if (key_is (key, key_len, "Name"))
+    {
+      bit = SEEN_NAME;
+      ok = parse_name (v, end, st->name);
+    }
+  else if (key_is (key, key_len, "State"))
+    {
+      const char *s = skip_blanks (v, end);
+      bit = SEEN_STATE;
+      ok = s < end && g_ascii_isalpha (*s);
+      if (ok)
+        st->state = *s;
+    }
+  else if (key_is (key, key_len, "Uid"))
+    {
+      bit = SEEN_UID;
+      ok = parse_uids (v, end, st->uids);
+      st->has_uids = ok;
+    }
+  else if (key_is (key, key_len, "CapInh"))
+    {
+      bit = SEEN_CAP_INH;
+      ok = parse_hex_value (v, end, &st->cap_inh);
+    }
+  else if (key_is (key, key_len, "CapPrm"))
+    {
+      bit = SEEN_CAP_PRM;
+      ok = parse_hex_value (v, end, &st->cap_prm);
+    }
+  else if (key_is (key, key_len, "CapEff"))
+    {
+      bit = SEEN_CAP_EFF;
+      ok = parse_hex_value (v, end, &st->cap_eff);
+    }
+  else if (key_is (key, key_len, "CapBnd"))
+    {
+      bit = SEEN_CAP_BND;
+      ok = parse_hex_value (v, end, &st->cap_bnd);
+    }
+  else if (key_is (key, key_len, "CapAmb"))
+    {
+      bit = SEEN_CAP_AMB;
+      ok = parse_hex_value (v, end, &st->cap_amb);
+    }
+  else if (key_is (key, key_len, "Kthread"))
+    {
+      const char *s = skip_blanks (v, end);
+      bit = SEEN_KTHREAD;
+      ok = s < end && (*s == '0' || *s == '1') && only_blanks_left (s + 1, end);
+      if (ok)
+        st->kthread = *s - '0';
+    }
+  else if (key_is (key, key_len, "VmRSS"))
+    {
+      bit = SEEN_VMRSS;
+      ok = parse_kb_value (v, end, &st->mem.rss);
+      st->has_mm = ok;
+    }
+  else if (key_is (key, key_len, "RssAnon"))
+    {
+      bit = SEEN_RSSANON;
+      ok = parse_kb_value (v, end, &st->mem.anon);
+    }
+  else if (key_is (key, key_len, "VmSwap"))
+    {
+      bit = SEEN_VMSWAP;
+      ok = parse_kb_value (v, end, &st->mem.swap);
+    }
+  else
+    return TRUE;
+
+  if (*seen & bit)
+    return fail (error, "status", line_no, "%.*s given twice", (int) key_len, key);
+  *seen |= bit;
+  if (!ok)
+    return fail (error, "status", line_no, "malformed %.*s value", (int) key_len, key);
+  return TRUE;
+}
+
+gboolean
+ma_status_parse (const char *buf, gsize len, MaStatus *out, GError **error)
+{
+  MaStatus st = { 0 };
+  const char *p = buf;
+  const char *end;
+  guint64 line_no = 0;
+  guint seen = 0;
+
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  st.kthread = -1;
+
+  end = len > 0 ? buf + len : buf;
+  while (p < end)
+    {
+      const char *nl = memchr (p, '\n', (gsize) (end - p));
+      const char *colon;
+
+      line_no++;
+      if (nl == NULL)
+        return fail (error, "status", line_no, "line cut short (no newline at end of input)");
+
+      colon = memchr (p, ':', (gsize) (nl - p));
+      if (colon != NULL && colon > p
+          && !parse_status_field (p, (gsize) (colon - p), colon + 1, nl, &st, &seen, line_no,
+                                  error))
+        return FALSE;
+      p = nl + 1;
+    }
+
+  st.has_caps = (seen & SEEN_ALL_CAPS) == SEEN_ALL_CAPS;
+  *out = st;
+  return TRUE;
+}
+
+/* Fields of /proc/PID/stat after the comm: state (3) to flags (9). */
+gboolean
+ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error)
+{
+  const char *p;
+  const char *end;
+  guint64 v;
+
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out_flags != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (len == 0)
+    goto malformed;
+  end = buf + len;
+
+  /* "pid (comm) ": the comm is target-controlled and may hold ") ", so
+   * only the last ')' of the text can end it. */
+  p = buf;
+  if (!read_dec (&p, end, G_MAXUINT64, &v) || end - p < 2 || p[0] != ' ' || p[1] != '(')
+    goto malformed;
+  p = memrchr (p + 2, ')', (gsize) (end - (p + 2)));
+  if (p == NULL)
+    goto malformed;
+  p++;
+
+  /* Field 3, the state letter. */
+  if (end - p < 2 || p[0] != ' ' || !g_ascii_isalpha (p[1]))
+    goto malformed;
+  p += 2;
+
+  /* Fields 4 to 8: ppid, pgrp, session, tty_nr, tpgid (-1 without a tty). */
+  for (int field = 4; field <= 8; field++)
+    {
+      if (p >= end || *p != ' ')
+        goto malformed;
+      p++;
+      if (p < end && *p == '-')
+        p++;
+      if (!read_dec (&p, end, G_MAXUINT64, &v))
+        goto malformed;
+    }
+
+  if (p >= end || *p != ' ')
+    goto malformed;
+  p++;
+  if (!read_dec (&p, end, G_MAXUINT64, &v))
+    goto malformed;
+  /* The kernel writes 52 fields: flags is followed by a space, and a text
+   * ending right after its digits was cut and may have lost some. */
+  if (p >= end || (*p != ' ' && *p != '\n'))
+    goto malformed;
+
+  *out_flags = v;
+  return TRUE;
+
+malformed:
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "stat: malformed text before or at the flags field");
+  return FALSE;
+}
