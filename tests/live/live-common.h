@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define KiB ((guint64)1024)
+#define KiB ((guint64) 1024)
 #define MiB (1024 * KiB)
 #define GiB (1024 * MiB)
 
