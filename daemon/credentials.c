@@ -66,6 +66,7 @@ ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError 
   struct __user_cap_data_struct data[2] = { { 0 } };
 
   sw->active = FALSE;
+  sw->was_active = FALSE;
   if (!cap_get (data))
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
@@ -74,18 +75,12 @@ ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError 
     }
   sw->old_effective[0] = data[0].effective;
   sw->old_effective[1] = data[1].effective;
-  data[CAP_SYS_PTRACE / 32].effective &= ~(1u << (CAP_SYS_PTRACE % 32));
-  if (!cap_set (data))
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                   "Could not drop CAP_SYS_PTRACE: %s", g_strerror (errno));
-      return FALSE;
-    }
-  sw->active = TRUE;
 
-  /* setfsuid reports nothing: read the value back to know it took. */
+  /* The ids first: setfsuid needs CAP_SETUID, dropped just below. It
+   * reports nothing, so read the values back to know they took. */
   sw->old_fsgid = (gid_t) setfsgid (gid);
   sw->old_fsuid = (uid_t) setfsuid (uid);
+  sw->active = TRUE;
   if ((uid_t) setfsuid ((uid_t) -1) != uid || (gid_t) setfsgid ((gid_t) -1) != gid)
     {
       ma_credentials_restore (sw);
@@ -93,6 +88,21 @@ ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError 
                    "Could not take the caller's filesystem ids.");
       return FALSE;
     }
+
+  /* Only CAP_SYS_NICE, which process_madvise(2) needs, stays effective:
+   * CAP_SYS_PTRACE is not the only capability that opens another user's
+   * smaps (CAP_SYS_ADMIN and CAP_PERFMON do on recent kernels). */
+  data[0].effective &= 1u << CAP_SYS_NICE;
+  data[1].effective = 0;
+  if (!cap_set (data))
+    {
+      int errsv = errno;
+      ma_credentials_restore (sw);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Could not drop capabilities: %s", g_strerror (errsv));
+      return FALSE;
+    }
+  sw->was_active = TRUE;
   return TRUE;
 }
 
@@ -103,16 +113,17 @@ ma_credentials_restore (MaCredentialsSwitch *sw)
 
   if (!sw->active)
     return;
-  setfsuid (sw->old_fsuid);
-  setfsgid (sw->old_fsgid);
-  /* Going back to fsuid 0 re-raises the filesystem capabilities; the
-   * effective set is then put back exactly as it was. */
+  /* The effective set first: putting the fsuid back needs CAP_SETUID. */
   if (!cap_get (data))
     g_error ("Could not read capabilities to restore a worker thread: %s", g_strerror (errno));
   data[0].effective = sw->old_effective[0];
   data[1].effective = sw->old_effective[1];
-  if (!cap_set (data) || (uid_t) setfsuid ((uid_t) -1) != sw->old_fsuid
+  if (!cap_set (data))
+    g_error ("Could not restore the capabilities of a worker thread: %s", g_strerror (errno));
+  setfsuid (sw->old_fsuid);
+  setfsgid (sw->old_fsgid);
+  if ((uid_t) setfsuid ((uid_t) -1) != sw->old_fsuid
       || (gid_t) setfsgid ((gid_t) -1) != sw->old_fsgid)
-    g_error ("Could not restore the credentials of a worker thread.");
+    g_error ("Could not restore the filesystem ids of a worker thread.");
   sw->active = FALSE;
 }

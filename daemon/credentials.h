@@ -19,13 +19,14 @@ gboolean ma_credentials_check_startup (gboolean *out_can_switch);
 typedef struct
 {
   gboolean active;
+  gboolean was_active; /* stays TRUE after restore: the step ran switched */
   uid_t old_fsuid;
   gid_t old_fsgid;
   guint32 old_effective[2];
 } MaCredentialsSwitch;
 
-/* On the calling thread only: sets fsuid/fsgid to the caller's and drops
- * CAP_SYS_PTRACE from the effective set, so that the kernel's own ptrace
+/* On the calling thread only: sets fsuid/fsgid to the caller's and keeps
+ * only CAP_SYS_NICE in the effective set, so that the kernel's own ptrace
  * access checks (PTRACE_MODE_READ_FSCREDS in /proc/PID/smaps, pagemap and
  * process_madvise) decide whether the caller may touch the target. */
 gboolean ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError **error);

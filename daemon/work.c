@@ -103,6 +103,7 @@ enter_target (MaJob *job, MaJobTarget *t, gid_t gid, MaCredentialsSwitch *sw)
   g_autoptr (GError) error = NULL;
 
   sw->active = FALSE;
+  sw->was_active = FALSE;
   if (!t->own || !job->context->can_switch_credentials || job->uid == 0)
     return TRUE;
   if (ma_credentials_switch_to (job->uid, gid, sw, &error))
@@ -133,6 +134,19 @@ cancelled_message (void)
   return "The caller left the bus, so the work stopped.";
 }
 
+/* The kernel's own check refused the caller: say so in a sentence. */
+static void
+fail_restricted (MaJobTarget *t, const GError *error)
+{
+  g_autofree char *message = g_strdup_printf (
+      "The kernel refused you access to process %u: it runs with credentials that are not all "
+      "yours (such as another group).",
+      t->pid);
+
+  ma_job_target_fail (t, MA_ERROR_NOT_AUTHORIZED, message);
+  g_debug ("process %u: %s", t->pid, error->message);
+}
+
 static void
 plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
@@ -149,7 +163,10 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
     return;
   t->plan = ma_target_plan (t->target, &plan_request, &error);
   ma_credentials_restore (&sw);
-  if (t->plan == NULL)
+  if (t->plan == NULL && sw.was_active
+      && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
+    fail_restricted (t, error);
+  else if (t->plan == NULL)
     fail_from_error (t, error);
 }
 
@@ -171,6 +188,8 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
     return;
   if (g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
     ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+  else if (sw.was_active && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
+    fail_restricted (t, error);
   else
     fail_from_error (t, error);
 }
