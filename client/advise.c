@@ -67,9 +67,10 @@ collect_pids (const CtlOptions *options, GError **error)
 
   if (pids->len > CTL_MAX_TARGETS)
     {
-      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
-                   "%u processes were named; memadvised takes at most %u per call.", pids->len,
-                   CTL_MAX_TARGETS);
+      g_set_error (
+          error, CTL_ERROR, CTL_EXIT_USAGE,
+          "Too many targets: %u processes were named and memadvised takes at most %u per call.",
+          pids->len, CTL_MAX_TARGETS);
       return NULL;
     }
   return g_steal_pointer (&pids);
@@ -123,7 +124,7 @@ ctl_run_advise (const CtlOptions *options, GError **error)
 
   pids = collect_pids (options, error);
   if (pids == NULL)
-    return CTL_EXIT_FAILED;
+    return (CtlExit) (*error)->code;
 
   connection = ctl_bus_connect (error);
   if (connection == NULL)

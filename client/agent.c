@@ -2,8 +2,10 @@
  *
  * A polkit text agent for this process, as systemctl starts one: without a
  * desktop agent, a password prompt on the terminal is the only way an
- * interactive authorization can be answered. pkttyagent registers for its
- * parent process (us) and tells us on --notify-fd once it has.
+ * interactive authorization can be answered. pkttyagent registers for the
+ * login session (through logind) and tells us on --notify-fd once it has.
+ * It asks on the controlling terminal; its own complaints (no session, no
+ * terminal) are not ours to print.
  */
 #include "config.h"
 
@@ -43,9 +45,9 @@ ctl_agent_start (void)
   {
     const char *const argv[] = { program, "--notify-fd", "3", "--fallback", NULL };
 
-    if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                           -1, -1, -1, source_fds, target_fds, 1, &pid, NULL, NULL,
-                                           NULL, &error))
+    if (!g_spawn_async_with_pipes_and_fds (
+            NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+            -1, -1, -1, source_fds, target_fds, 1, &pid, NULL, NULL, NULL, &error))
       {
         g_debug ("Cannot start pkttyagent: %s", error->message);
         close (notify[0]);

@@ -48,8 +48,13 @@ target_new (GVariant *entry)
   gboolean has_rss = FALSE;
 
   g_variant_dict_lookup (dict, "pid", "u", &target->pid);
-  target->has_uid = g_variant_dict_lookup (dict, "uid", "u", &target->uid);
+  /* A target that could not be opened has no owner and no name: the
+   * daemon may send (uid_t) -1 and "" for them. */
+  target->has_uid
+      = g_variant_dict_lookup (dict, "uid", "u", &target->uid) && target->uid != G_MAXUINT32;
   target->comm = lookup_string (dict, "comm");
+  if (target->comm != NULL && *target->comm == '\0')
+    g_clear_pointer (&target->comm, g_free);
   target->status = lookup_string (dict, "status");
   if (target->status == NULL)
     target->status = g_strdup ("failed");
@@ -64,7 +69,9 @@ target_new (GVariant *entry)
   target->after.rss = lookup_u64 (dict, "rss-after", &has_rss);
   target->after.anon = lookup_u64 (dict, "anon-after", NULL);
   target->after.swap = lookup_u64 (dict, "swap-after", NULL);
-  target->has_after = has_rss;
+  /* A failed target was not measured afterwards unless figures came back. */
+  target->has_after
+      = has_rss && !(g_strcmp0 (target->status, "failed") == 0 && target->after.rss == 0);
 
   ranges = g_variant_dict_lookup_value (dict, "ranges", G_VARIANT_TYPE ("a(ttt)"));
   if (ranges != NULL)

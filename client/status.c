@@ -128,11 +128,40 @@ variant_to_u64 (GVariant *value, guint64 *out)
   return TRUE;
 }
 
+static char *format_statistic (const char *key, GVariant *value);
+
+/* a{s*} counters (failures by error, refusals by reason) as "k=v, k=v". */
+static char *
+format_table (GVariant *value)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  GVariantIter iter;
+  const char *key;
+  GVariant *item;
+
+  g_variant_iter_init (&iter, value);
+  while (g_variant_iter_next (&iter, "{&s@*}", &key, &item))
+    {
+      g_autofree char *item_text = format_statistic (key, item);
+
+      g_string_append_printf (text, "%s%s=%s", text->len > 0 ? ", " : "", key, item_text);
+      g_variant_unref (item);
+    }
+  if (text->len == 0)
+    g_string_append (text, "none");
+  return g_strdup (text->str);
+}
+
 static char *
 format_statistic (const char *key, GVariant *value)
 {
   guint64 number = 0;
 
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr (GVariant) inner = g_variant_get_variant (value);
+      return format_statistic (key, inner);
+    }
   if (variant_to_u64 (value, &number))
     {
       if (g_str_has_suffix (key, "bytes") && number >= 1024)
@@ -140,12 +169,23 @@ format_statistic (const char *key, GVariant *value)
           g_autofree char *size = ctl_format_size (number);
           return g_strdup_printf ("%s (%" G_GUINT64_FORMAT ")", size, number);
         }
+      if (g_str_has_suffix (key, "-usec"))
+        return g_strdup_printf ("%.3f s", (double) number / G_USEC_PER_SEC);
+      if (g_str_has_suffix (key, "-at") && number <= G_MAXINT64)
+        {
+          g_autoptr (GDateTime) time = g_date_time_new_from_unix_local ((gint64) number);
+
+          if (time != NULL)
+            return g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+        }
       return g_strdup_printf ("%" G_GUINT64_FORMAT, number);
     }
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     return g_variant_dup_string (value, NULL);
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
     return g_strdup (g_variant_get_boolean (value) ? "yes" : "no");
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE ("a{s*}")))
+    return format_table (value);
   return g_variant_print (value, FALSE);
 }
 
@@ -198,6 +238,27 @@ static cJSON *
 variant_to_json (GVariant *value)
 {
   guint64 number = 0;
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr (GVariant) inner = g_variant_get_variant (value);
+      return variant_to_json (inner);
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE ("a{s*}")))
+    {
+      cJSON *object = cJSON_CreateObject ();
+      GVariantIter iter;
+      const char *key;
+      GVariant *item;
+
+      g_variant_iter_init (&iter, value);
+      while (g_variant_iter_next (&iter, "{&s@*}", &key, &item))
+        {
+          cJSON_AddItemToObject (object, key, variant_to_json (item));
+          g_variant_unref (item);
+        }
+      return object;
+    }
 
   if (variant_to_u64 (value, &number))
     {
