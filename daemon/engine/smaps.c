@@ -8,9 +8,14 @@
  * process may have tens of thousands of mappings.
  *
  * Semantics beyond ma-parse.h:
- * - Each line is either a header (it starts with "start-end") or a field
- *   ("Key:" with Key made of [A-Za-z0-9_]); anything else, including empty
- *   lines and lines of spaces, is a malformed header.
+ * - A line is a field if it starts with an ASCII uppercase letter followed
+ *   by non-blank bytes up to a ':' ("Key:", as the kernel writes them; the
+ *   kernel writes addresses in lowercase hex). Every other line, including
+ *   an empty line or one of spaces, must be a valid header.
+ * - Header numbers may have any number of leading zeros; hex digits of
+ *   either case are accepted; the name is whatever follows the blanks after
+ *   the inode (a path may hold spaces and end in " (deleted)").
+ * - A VmFlags token that is not a known two-letter code is ignored.
  * - A mapping is appended once its block is complete (at the next header or
  *   at the end of the input). On error the block being parsed is dropped, so
  *   @vmas holds exactly the complete blocks before the faulty one.

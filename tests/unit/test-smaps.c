@@ -489,6 +489,21 @@ test_full_width_values (void)
 }
 
 static void
+test_uppercase_hex_and_leading_zeros (void)
+{
+  g_autoptr (GArray) vmas = parse_ok ("ABC-0000000000000000DEF rw-p 0 0000FE:0A 0007\n"
+                                      "Rss: 0004 kB\n");
+  const MaVma *v = &g_array_index (vmas, MaVma, 0);
+
+  g_assert_cmpuint (v->start, ==, 0xabc);
+  g_assert_cmpuint (v->end, ==, 0xdef);
+  g_assert_cmpuint (v->dev_major, ==, 0xfe);
+  g_assert_cmpuint (v->dev_minor, ==, 0xa);
+  g_assert_cmpuint (v->inode, ==, 7);
+  g_assert_cmpuint (v->rss, ==, 4 * KiB);
+}
+
+static void
 test_unknown_fields_and_vmflags_are_ignored (void)
 {
   g_autoptr (GArray) vmas = parse_ok ("1000-2000 rw-p 00000000 00:00 0\n"
@@ -563,8 +578,8 @@ test_every_prefix_is_handled (void)
                              "3000-4000 r-xp 00001000 fe:01 77    /usr/lib/x y.so\n"
                              "Rss:                   4 kB\n";
   const gsize len = sizeof text - 1;
-  const gsize second = (gsize)(strstr (text, "3000-") - text);
-  const gsize second_fields = (gsize)(strstr (text, "y.so\n") - text) + 5;
+  const gsize second = (gsize) (strstr (text, "3000-") - text);
+  const gsize second_fields = (gsize) (strstr (text, "y.so\n") - text) + 5;
 
   for (gsize n = 0; n <= len; n++)
     {
@@ -591,7 +606,7 @@ test_every_prefix_is_handled (void)
   {
     /* The cut "lo" would have been lost: the whole first block is. */
     g_autoptr (GArray) vmas = new_vmas ();
-    g_assert_false (parse_exact (text, (gsize)(strstr (text, "lo \n") - text) + 1, vmas, NULL));
+    g_assert_false (parse_exact (text, (gsize) (strstr (text, "lo \n") - text) + 1, vmas, NULL));
     g_assert_cmpuint (vmas->len, ==, 0);
   }
 }
@@ -625,6 +640,8 @@ test_malformed_headers_are_errors (void)
   ASSERT_INVALID ("1000-2000 rw-p 0 100000000:00 0\n", 1);                  /* major > 32 bits */
   ASSERT_INVALID ("1000-2000 rw-p 0 00:100000000 0\n", 1);                  /* minor > 32 bits */
   ASSERT_INVALID ("1000-2000 rw-p 0 00:00 18446744073709551616\n", 1);      /* inode > 64 bits */
+  ASSERT_INVALID ("1000-2000 rw-p 0 00:00 0\nSome Field: 4 kB\n", 2);       /* blank in key */
+  ASSERT_INVALID ("1000-2000 rw-p 0 00:00 0\nrss: 4 kB\n", 2);              /* lowercase key */
   ASSERT_INVALID ("\n", 1);
   ASSERT_INVALID ("      \n", 1);
   ASSERT_INVALID ("1000-2000 rw-p 0 00:00 0\n\n", 2);
@@ -700,7 +717,7 @@ static void
 test_65000_vmas (void)
 {
   const guint n = 65000;
-  GString *text = g_string_sized_new ((gsize)n * 400);
+  GString *text = g_string_sized_new ((gsize) n * 400);
   g_autoptr (GArray) vmas = new_vmas ();
   g_autoptr (GError) error = NULL;
   const MaVma *last;
@@ -709,7 +726,7 @@ test_65000_vmas (void)
 
   for (guint i = 0; i < n; i++)
     {
-      guint64 start = G_GUINT64_CONSTANT (0x7f0000000000) + (guint64)i * 0x3000;
+      guint64 start = G_GUINT64_CONSTANT (0x7f0000000000) + (guint64) i * 0x3000;
 
       g_string_append_printf (text,
                               "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER
@@ -739,14 +756,14 @@ test_65000_vmas (void)
   g_assert_cmpuint (vmas->len, ==, n);
   last = &g_array_index (vmas, MaVma, n - 1);
   g_assert_cmpuint (last->start, ==,
-                    G_GUINT64_CONSTANT (0x7f0000000000) + (guint64)(n - 1) * 0x3000);
+                    G_GUINT64_CONSTANT (0x7f0000000000) + (guint64) (n - 1) * 0x3000);
   g_assert_cmpuint (last->end, ==, last->start + 0x2000);
   g_assert_cmpuint (last->offset, ==, n - 1);
   g_assert_cmpint (last->name_kind, ==, (n - 1) % 7 == 0 ? MA_NAME_ANON : MA_NAME_NONE);
   g_assert_cmpuint (last->rss, ==, ((n - 1) % 9) * KiB);
   g_assert_cmpuint (last->referenced, ==, ((n - 1) % 5) * KiB);
   g_assert_cmpuint (last->anonymous, ==, 8 * KiB);
-  g_assert_cmpuint (last->swap, ==, (guint64)(n - 1) * KiB);
+  g_assert_cmpuint (last->swap, ==, (guint64) (n - 1) * KiB);
   g_assert_cmpuint (last->vmflags, ==, MA_VMF_RD | MA_VMF_WR | ((n - 1) % 2 ? MA_VMF_LO : 0));
 }
 
@@ -785,6 +802,7 @@ main (int argc, char **argv)
   g_test_add_func ("/smaps/no-name-with-trailing-space-is-none",
                    test_no_name_with_trailing_space_is_none);
   g_test_add_func ("/smaps/full-width-values", test_full_width_values);
+  g_test_add_func ("/smaps/uppercase-hex-and-leading-zeros", test_uppercase_hex_and_leading_zeros);
   g_test_add_func ("/smaps/unknown-fields-and-vmflags-are-ignored",
                    test_unknown_fields_and_vmflags_are_ignored);
   g_test_add_func ("/smaps/every-vmflag-code", test_every_vmflag_code);
