@@ -5,6 +5,7 @@
 # (runuser) so the daemon sees that user's bus credentials.
 #
 #   ma_call.py JSON
+#   ma_call.py @FILE      (the JSON in FILE, for long pid lists)
 #
 # JSON: {"method": "Plan", "pids": [..], "mode": "cold",
 #        "options": {"percent": ["u", 30]}, "interactive": false,
@@ -52,7 +53,11 @@ def build_call(spec):
 
 
 def main():
-    spec = json.loads(sys.argv[1])
+    arg = sys.argv[1]
+    if arg.startswith('@'):
+        with open(arg[1:]) as f:
+            arg = f.read()
+    spec = json.loads(arg)
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
     iface, method, args = build_call(spec)
     flags = Gio.DBusCallFlags.NONE

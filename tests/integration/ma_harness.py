@@ -436,7 +436,14 @@ class MaTestCase(unittest.TestCase):
         if pids is not None:
             spec.update(pids=list(pids), mode=mode,
                         options={k: list(v) for k, v in (options or {}).items()})
-        return self.run_as(user, [PYTHON, self.call_helper, json.dumps(spec)],
+        text = json.dumps(spec)
+        if len(text) > 65536:
+            fd, path = tempfile.mkstemp(dir=self.tmpdir, suffix='.json')
+            with os.fdopen(fd, 'w') as f:
+                f.write(text)
+            os.chmod(path, 0o644)
+            text = '@' + path
+        return self.run_as(user, [PYTHON, self.call_helper, text],
                            stdout=subprocess.PIPE, universal_newlines=True)
 
     def call_finish(self, proc, timeout=60):
