@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "ma-parse.h"
+#include "parse-util.h"
 
 /* Fields of a block that were already seen, to reject duplicates. */
 enum
@@ -45,71 +46,6 @@ enum
   SEEN_LOCKED = 1 << 4,
   SEEN_VMFLAGS = 1 << 5,
 };
-
-/* Each hex digit's value plus one; 0 for any other byte. A table keeps the
- * header loop (most of the cost of maps) free of range comparisons. */
-static const guint8 hex_table[256] = {
-  ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-  ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
-/* Reads at least one hex digit at *p into *out, leaves *p after them.
- * FALSE on no digit, or more than @max_digits significant ones (16 fill a
- * guint64, 8 a guint32): counting digits is the overflow check. */
-static gboolean
-read_hex (const char **p, const char *end, guint max_digits, guint64 *out)
-{
-  const char *s = *p;
-  const char *first;
-  guint64 v = 0;
-  guint t;
-
-  if (s >= end || hex_table[(guchar) *s] == 0)
-    return FALSE;
-  while (s < end && *s == '0')
-    s++;
-  first = s;
-  while (s < end && (t = hex_table[(guchar) *s]) != 0)
-    {
-      v = (v << 4) | (t - 1);
-      s++;
-    }
-  if ((gsize) (s - first) > max_digits)
-    return FALSE;
-
-  *p = s;
-  *out = v;
-  return TRUE;
-}
-
-static inline gboolean
-is_digit (char c)
-{
-  return (guchar) (c - '0') < 10;
-}
-
-/* Reads at least one decimal digit at *p into *out; FALSE on overflow. */
-static gboolean
-read_dec (const char **p, const char *end, guint64 *out)
-{
-  const char *s = *p;
-  guint64 v = 0;
-  guint n = 0;
-
-  if (s >= end || !is_digit (*s))
-    return FALSE;
-  /* 19 digits always fit 64 bits: only longer numbers need checks. */
-  for (; s < end && is_digit (*s) && n < 19; s++, n++)
-    v = v * 10 + (guint64) (*s - '0');
-  for (; s < end && is_digit (*s); s++)
-    if (!g_uint64_checked_mul (&v, v, 10) || !g_uint64_checked_add (&v, v, (guint64) (*s - '0')))
-      return FALSE;
-
-  *p = s;
-  *out = v;
-  return TRUE;
-}
 
 static inline gboolean
 expect_char (const char **p, const char *end, char c)
@@ -172,8 +108,8 @@ parse_header (const char *p, const char *end, MaVma *vma)
 
   memset (vma, 0, sizeof *vma);
 
-  if (!read_hex (&p, end, 16, &vma->start) || !expect_char (&p, end, '-')
-      || !read_hex (&p, end, 16, &vma->end) || !expect_char (&p, end, ' '))
+  if (!ma_read_hex (&p, end, 16, &vma->start) || !expect_char (&p, end, '-')
+      || !ma_read_hex (&p, end, 16, &vma->end) || !expect_char (&p, end, ' '))
     return FALSE;
   /* Later stages compute end - start: an empty or reversed range is nonsense. */
   if (vma->end <= vma->start)
@@ -201,10 +137,10 @@ parse_header (const char *p, const char *end, MaVma *vma)
     return FALSE;
   p += 5;
 
-  if (!read_hex (&p, end, 16, &vma->offset) || !expect_char (&p, end, ' ')
-      || !read_hex (&p, end, 8, &major) || !expect_char (&p, end, ':')
-      || !read_hex (&p, end, 8, &minor) || !expect_char (&p, end, ' ')
-      || !read_dec (&p, end, &vma->inode))
+  if (!ma_read_hex (&p, end, 16, &vma->offset) || !expect_char (&p, end, ' ')
+      || !ma_read_hex (&p, end, 8, &major) || !expect_char (&p, end, ':')
+      || !ma_read_hex (&p, end, 8, &minor) || !expect_char (&p, end, ' ')
+      || !ma_read_dec (&p, end, G_MAXUINT64, &vma->inode))
     return FALSE;
   vma->dev_major = (guint32) major;
   vma->dev_minor = (guint32) minor;
@@ -228,7 +164,7 @@ parse_kb (const char *p, const char *end, guint64 *out)
 
   while (p < end && *p == ' ')
     p++;
-  if (!read_dec (&p, end, &kb) || !expect_char (&p, end, ' '))
+  if (!ma_read_dec (&p, end, G_MAXUINT64, &kb) || !expect_char (&p, end, ' '))
     return FALSE;
   if (end - p != 2 || p[0] != 'k' || p[1] != 'B')
     return FALSE;
@@ -338,21 +274,6 @@ find_stop (const char *p, const char *end, gboolean stop_at_key)
   return NULL;
 }
 
-G_GNUC_PRINTF (3, 4)
-static gboolean
-fail (GError **error, guint64 line_no, const char *format, ...)
-{
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "smaps line %" G_GUINT64_FORMAT ": %s",
-               line_no, what);
-  return FALSE;
-}
-
 /* A known field of the current block: stores it, or FALSE if malformed. */
 static gboolean
 parse_field (const char *key, gsize key_len, const char *value, const char *end, MaVma *vma,
@@ -398,7 +319,7 @@ parse_field (const char *key, gsize key_len, const char *value, const char *end,
       if (memcmp (key, "VmFlags", 7) != 0)
         return TRUE;
       if (*seen & SEEN_VMFLAGS)
-        return fail (error, line_no, "VmFlags given twice in one mapping");
+        return ma_parse_fail (error, "smaps", line_no, "VmFlags given twice in one mapping");
       *seen |= SEEN_VMFLAGS;
       vma->vmflags = parse_vmflags (value, end);
       vma->has_vmflags = TRUE;
@@ -408,10 +329,12 @@ parse_field (const char *key, gsize key_len, const char *value, const char *end,
     }
 
   if (*seen & bit)
-    return fail (error, line_no, "%.*s given twice in one mapping", (int) key_len, key);
+    return ma_parse_fail (error, "smaps", line_no, "%.*s given twice in one mapping", (int) key_len,
+                          key);
   *seen |= bit;
   if (!parse_kb (value, end, counter))
-    return fail (error, line_no, "%.*s is not a size in kB that fits 64 bits", (int) key_len, key);
+    return ma_parse_fail (error, "smaps", line_no, "%.*s is not a size in kB that fits 64 bits",
+                          (int) key_len, key);
   return TRUE;
 }
 
@@ -450,12 +373,13 @@ ma_smaps_parse (const char *buf, gsize len, GArray *vmas, GError **error)
       /* What a cut line was cannot be known ("Rs" may be a field or a
        * header), so the block it would belong to or end is dropped too. */
       if (eol == NULL)
-        return fail (error, line_no, "line cut short (no newline at end of input)");
+        return ma_parse_fail (error, "smaps", line_no,
+                              "line cut short (no newline at end of input)");
 
       if (field)
         {
           if (!have_cur)
-            return fail (error, line_no, "field line before any mapping header");
+            return ma_parse_fail (error, "smaps", line_no, "field line before any mapping header");
           if (!parse_field (p, (gsize) (k - p), k + 1, eol, &cur, &seen, line_no, error))
             return FALSE;
         }
@@ -465,7 +389,7 @@ ma_smaps_parse (const char *buf, gsize len, GArray *vmas, GError **error)
             g_array_append_val (vmas, cur);
           have_cur = FALSE;
           if (!parse_header (p, eol, &cur))
-            return fail (error, line_no, "malformed mapping header");
+            return ma_parse_fail (error, "smaps", line_no, "malformed mapping header");
           have_cur = TRUE;
           seen = 0;
         }

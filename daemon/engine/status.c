@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "ma-parse.h"
+#include "parse-util.h"
 
 enum
 {
@@ -44,85 +45,17 @@ enum
 
 #define SEEN_ALL_CAPS (SEEN_CAP_INH | SEEN_CAP_PRM | SEEN_CAP_EFF | SEEN_CAP_BND)
 
-static inline int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* At least one hex digit at *p (< end), value at most G_MAXUINT64. */
-static gboolean
-read_hex (const char **p, const char *end, guint64 *out)
-{
-  const char *s = *p;
-  guint64 v = 0;
-  int d;
-
-  if (s >= end || (d = hex_value (*s)) < 0)
-    return FALSE;
-  do
-    {
-      if (v > (G_MAXUINT64 - (guint64) d) / 16)
-        return FALSE;
-      v = v * 16 + (guint64) d;
-      s++;
-    }
-  while (s < end && (d = hex_value (*s)) >= 0);
-
-  *p = s;
-  *out = v;
-  return TRUE;
-}
-
-/* At least one decimal digit at *p (< end), value at most @max. */
-static gboolean
-read_dec (const char **p, const char *end, guint64 max, guint64 *out)
-{
-  const char *s = *p;
-  guint64 v = 0;
-
-  if (s >= end || *s < '0' || *s > '9')
-    return FALSE;
-  do
-    {
-      guint64 d = (guint64) (*s - '0');
-      if (v > (max - d) / 10)
-        return FALSE;
-      v = v * 10 + d;
-      s++;
-    }
-  while (s < end && *s >= '0' && *s <= '9');
-
-  *p = s;
-  *out = v;
-  return TRUE;
-}
-
-static inline const char *
-skip_blanks (const char *p, const char *end)
-{
-  while (p < end && (*p == ' ' || *p == '\t'))
-    p++;
-  return p;
-}
-
 static inline gboolean
 only_blanks_left (const char *p, const char *end)
 {
-  return skip_blanks (p, end) == end;
+  return ma_skip_blanks (p, end) == end;
 }
 
 static gboolean
 parse_hex_value (const char *p, const char *end, guint64 *out)
 {
-  p = skip_blanks (p, end);
-  return read_hex (&p, end, out) && only_blanks_left (p, end);
+  p = ma_skip_blanks (p, end);
+  return ma_read_hex (&p, end, 16, out) && only_blanks_left (p, end);
 }
 
 /* "    1234 kB", in bytes. */
@@ -131,8 +64,8 @@ parse_kb_value (const char *p, const char *end, guint64 *out)
 {
   guint64 kb;
 
-  p = skip_blanks (p, end);
-  if (!read_dec (&p, end, G_MAXUINT64 / 1024, &kb))
+  p = ma_skip_blanks (p, end);
+  if (!ma_read_dec (&p, end, G_MAXUINT64 / 1024, &kb))
     return FALSE;
   if (end - p < 3 || p[0] != ' ' || p[1] != 'k' || p[2] != 'B' || !only_blanks_left (p + 3, end))
     return FALSE;
@@ -148,11 +81,11 @@ parse_uids (const char *p, const char *end, uid_t uids[4])
       guint64 v;
       const char *before = p;
 
-      p = skip_blanks (p, end);
+      p = ma_skip_blanks (p, end);
       /* Values are separated by blanks; "1000" then "1000" glued is one. */
       if (i > 0 && p == before)
         return FALSE;
-      if (!read_dec (&p, end, G_MAXUINT32, &v))
+      if (!ma_read_dec (&p, end, G_MAXUINT32, &v))
         return FALSE;
       uids[i] = (uid_t) v;
     }
@@ -182,21 +115,6 @@ key_is (const char *key, gsize key_len, const char *lit)
   return key_len == lit_len && memcmp (key, lit, lit_len) == 0;
 }
 
-G_GNUC_PRINTF (4, 5)
-static gboolean
-fail (GError **error, const char *file, guint64 line_no, const char *format, ...)
-{
-  g_autofree char *what = NULL;
-  va_list args;
-
-  va_start (args, format);
-  what = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s line %" G_GUINT64_FORMAT ": %s",
-               file, line_no, what);
-  return FALSE;
-}
-
 /* One "Key: value" line of status; value runs from @v to @end. */
 static gboolean
 parse_status_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
@@ -212,7 +130,7 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
     }
   else if (key_is (key, key_len, "State"))
     {
-      const char *s = skip_blanks (v, end);
+      const char *s = ma_skip_blanks (v, end);
       bit = SEEN_STATE;
       ok = s < end && g_ascii_isalpha (*s);
       if (ok)
@@ -251,7 +169,7 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
     }
   else if (key_is (key, key_len, "Kthread"))
     {
-      const char *s = skip_blanks (v, end);
+      const char *s = ma_skip_blanks (v, end);
       bit = SEEN_KTHREAD;
       ok = s < end && (*s == '0' || *s == '1') && only_blanks_left (s + 1, end);
       if (ok)
@@ -277,10 +195,10 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
     return TRUE;
 
   if (*seen & bit)
-    return fail (error, "status", line_no, "%.*s given twice", (int) key_len, key);
+    return ma_parse_fail (error, "status", line_no, "%.*s given twice", (int) key_len, key);
   *seen |= bit;
   if (!ok)
-    return fail (error, "status", line_no, "malformed %.*s value", (int) key_len, key);
+    return ma_parse_fail (error, "status", line_no, "malformed %.*s value", (int) key_len, key);
   return TRUE;
 }
 
@@ -307,7 +225,8 @@ ma_status_parse (const char *buf, gsize len, MaStatus *out, GError **error)
 
       line_no++;
       if (nl == NULL)
-        return fail (error, "status", line_no, "line cut short (no newline at end of input)");
+        return ma_parse_fail (error, "status", line_no,
+                              "line cut short (no newline at end of input)");
 
       colon = memchr (p, ':', (gsize) (nl - p));
       if (colon != NULL && colon > p
@@ -341,7 +260,7 @@ ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **er
   /* "pid (comm) ": the comm is target-controlled and may hold ") ", so
    * only the last ')' of the text can end it. */
   p = buf;
-  if (!read_dec (&p, end, G_MAXUINT64, &v) || end - p < 2 || p[0] != ' ' || p[1] != '(')
+  if (!ma_read_dec (&p, end, G_MAXUINT64, &v) || end - p < 2 || p[0] != ' ' || p[1] != '(')
     goto malformed;
   p = memrchr (p + 2, ')', (gsize) (end - (p + 2)));
   if (p == NULL)
@@ -361,14 +280,14 @@ ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **er
       p++;
       if (p < end && *p == '-')
         p++;
-      if (!read_dec (&p, end, G_MAXUINT64, &v))
+      if (!ma_read_dec (&p, end, G_MAXUINT64, &v))
         goto malformed;
     }
 
   if (p >= end || *p != ' ')
     goto malformed;
   p++;
-  if (!read_dec (&p, end, G_MAXUINT64, &v))
+  if (!ma_read_dec (&p, end, G_MAXUINT64, &v))
     goto malformed;
   /* The kernel writes 52 fields: flags is followed by a space, and a text
    * ending right after its digits was cut and may have lost some. */

@@ -19,12 +19,7 @@
 #include <string.h>
 
 #include "ma-parse.h"
-
-static inline gboolean
-is_blank (char c)
-{
-  return c == ' ' || c == '\t';
-}
+#include "parse-util.h"
 
 /* The last blank-separated token of [start, *end): sets *tok and moves *end
  * before it and the blanks that precede it. FALSE if there is none. */
@@ -34,16 +29,16 @@ pop_token (const char *start, const char **end, const char **tok, gsize *tok_len
   const char *e = *end;
   const char *s;
 
-  while (e > start && is_blank (e[-1]))
+  while (e > start && ma_is_blank (e[-1]))
     e--;
   s = e;
-  while (s > start && !is_blank (s[-1]))
+  while (s > start && !ma_is_blank (s[-1]))
     s--;
   if (s == e)
     return FALSE;
   *tok = s;
   *tok_len = (gsize) (e - s);
-  while (s > start && is_blank (s[-1]))
+  while (s > start && ma_is_blank (s[-1]))
     s--;
   *end = s;
   return TRUE;
@@ -53,22 +48,12 @@ pop_token (const char *start, const char **end, const char **tok, gsize *tok_len
 static gboolean
 token_kb (const char *tok, gsize n, guint64 *out)
 {
-  guint64 v = 0;
+  const char *p = tok;
+  guint64 kb;
 
-  if (n == 0)
+  if (!ma_read_dec (&p, tok + n, G_MAXUINT64 / 1024, &kb) || p != tok + n)
     return FALSE;
-  for (gsize i = 0; i < n; i++)
-    {
-      guint64 d;
-
-      if (tok[i] < '0' || tok[i] > '9')
-        return FALSE;
-      d = (guint64) (tok[i] - '0');
-      if (v > (G_MAXUINT64 / 1024 - d) / 10)
-        return FALSE;
-      v = v * 10 + d;
-    }
-  *out = v * 1024;
+  *out = kb * 1024;
   return TRUE;
 }
 
@@ -102,7 +87,7 @@ parse_row (const char *p, const char *end, guint64 *size, guint64 *used)
   if (!pop_token (p, &end, &tok, &n))
     return FALSE;
   /* What is left is the file name, which must not be empty. */
-  while (p < end && is_blank (*p))
+  while (p < end && ma_is_blank (*p))
     p++;
   return p < end;
 }
