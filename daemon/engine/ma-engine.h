@@ -100,6 +100,9 @@ typedef struct
   guint percent;     /* 1..100 of resident eligible bytes */
   guint64 max_bytes; /* 0: no cap */
   MaOrder order;
+  /* Threads that apply a pageout plan; 0: one per online CPU. Cold mode
+   * always uses one: MADV_COLD only moves pages between LRU lists. */
+  guint threads;
 } MaPlanRequest;
 
 /* One planned range: whole pages, every one resident when planned. */
@@ -121,13 +124,15 @@ typedef struct
   MaMemStat before;
   gint64 plan_usec;
   gboolean swap_configured; /* FALSE: anonymous pageout frees nothing */
+  guint threads;            /* threads ma_target_apply() will use */
 } MaPlan;
 
 MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);
 void ma_plan_free (MaPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPlan, ma_plan_free)
 
-/* Called after each batch from the applying thread. */
+/* Called in the thread that called ma_target_apply(): after each batch
+ * with one thread, about every 50 ms and at the end with several. */
 typedef void (*MaProgressFunc) (guint64 done_bytes, guint64 planned_bytes, gpointer user_data);
 
 typedef struct
@@ -140,7 +145,8 @@ typedef struct
   gint64 apply_usec;
 } MaApplyResult;
 
-/* Applies @plan. Stops between batches when @cancellable is cancelled
+/* Applies @plan, split over plan->threads threads by bytes. Stops between
+ * batches when @cancellable is cancelled
  * (MA_ERROR_CANCELLED, with @out filled with what was done). Fails with
  * MA_ERROR_EXITED if the target is gone before or during the work. */
 gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable,

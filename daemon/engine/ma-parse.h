@@ -176,4 +176,10 @@ typedef struct
  * 0 when the cursor is at the end. */
 guint ma_batch_next (MaBatchCursor *cursor, MaSpan *spans, guint max_iov, guint64 max_bytes);
 
+/* Splits @ranges (@planned bytes in all) into @n arrays of MaRange for @n
+ * threads: in order, each about planned / n bytes rounded up to a page, a
+ * range cut at a page boundary where a part fills up. Free each array and
+ * the vector. */
+GArray **ma_split_ranges (const GArray *ranges, guint64 planned, guint n, gsize page_size);
+
 G_END_DECLS

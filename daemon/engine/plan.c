@@ -102,6 +102,9 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
 
   plan = g_new0 (MaPlan, 1);
   plan->mode = request->mode;
+  plan->threads = request->mode == MA_MODE_COLD ? 1
+                  : request->threads > 0        ? request->threads
+                                                : MAX (g_get_num_processors (), 1);
   plan->ranges = g_array_new (FALSE, FALSE, sizeof (MaRange));
   plan->swap_configured = ma_probe_swap (&swap_total, &swap_used, NULL) && swap_total > 0;
 
