@@ -96,6 +96,7 @@ typedef struct
   int kthread;     /* Kthread: 1/0, or -1 when the kernel does not say */
   gboolean has_mm; /* VmRSS: present (kernel threads and zombies have none) */
   MaMemStat mem;   /* VmRSS, RssAnon, VmSwap in bytes */
+  guint64 vm_lck;  /* VmLck in bytes: locked memory, 0 if absent */
 } MaStatus;
 
 /* Parses /proc/PID/status. Fields missing from the text keep their
@@ -109,6 +110,16 @@ gboolean ma_swaps_parse (const char *buf, gsize len, guint64 *out_total, guint64
 /* Parses the flags field (the ninth) of /proc/PID/stat. The comm field may
  * hold spaces and parentheses: the last ')' ends it. */
 gboolean ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error);
+
+typedef struct
+{
+  guint64 flags;      /* field 9 */
+  guint64 maj_flt;    /* field 12: major faults, e.g. pages read back from swap */
+  guint64 start_time; /* field 22: clock ticks after boot; with the pid, names a process */
+} MaStat;
+
+/* Parses fields up to 22 of /proc/PID/stat, with the same rules. */
+gboolean ma_stat_parse (const char *buf, gsize len, MaStat *out, GError **error);
 
 /* Why a mapping is not eligible; MA_INELIGIBLE_NONE means it is. The first
  * reason that applies, in this order. */

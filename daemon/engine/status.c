@@ -41,6 +41,7 @@ enum
   SEEN_VMRSS = 1 << 9,
   SEEN_RSSANON = 1 << 10,
   SEEN_VMSWAP = 1 << 11,
+  SEEN_VMLCK = 1 << 12,
 };
 
 #define SEEN_ALL_CAPS (SEEN_CAP_INH | SEEN_CAP_PRM | SEEN_CAP_EFF | SEEN_CAP_BND)
@@ -181,6 +182,11 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
       ok = parse_kb_value (v, end, &st->mem.rss);
       st->has_mm = ok;
     }
+  else if (key_is (key, key_len, "VmLck"))
+    {
+      bit = SEEN_VMLCK;
+      ok = parse_kb_value (v, end, &st->vm_lck);
+    }
   else if (key_is (key, key_len, "RssAnon"))
     {
       bit = SEEN_RSSANON;
@@ -242,16 +248,24 @@ ma_status_parse (const char *buf, gsize len, MaStatus *out, GError **error)
 }
 
 /* Fields of /proc/PID/stat after the comm: state (3) to flags (9). */
-gboolean
-ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error)
+/* Fields of /proc/PID/stat that may be negative (signed in the kernel). */
+static gboolean
+stat_field_is_signed (guint field)
+{
+  return (field >= 4 && field <= 8) || (field >= 16 && field <= 19) || field == 21;
+}
+
+/* Checks "pid (comm) S" and reads fields 4 to 3 + @n into @values (a
+ * negative value is stored as 0). The text must go on after the last one:
+ * the kernel writes 52 fields, so a text ending right after the digits was
+ * cut and may have lost some. */
+static gboolean
+stat_read_fields (const char *buf, gsize len, guint n, guint64 *values, GError **error)
 {
   const char *p;
   const char *end;
   guint64 v;
-
-  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
-  g_return_val_if_fail (out_flags != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  guint i;
 
   if (len == 0)
     goto malformed;
@@ -272,33 +286,60 @@ ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **er
     goto malformed;
   p += 2;
 
-  /* Fields 4 to 8: ppid, pgrp, session, tty_nr, tpgid (-1 without a tty). */
-  for (int field = 4; field <= 8; field++)
+  for (i = 0; i < n; i++)
     {
+      gboolean negative = FALSE;
+
       if (p >= end || *p != ' ')
         goto malformed;
       p++;
-      if (p < end && *p == '-')
-        p++;
+      if (p < end && *p == '-' && stat_field_is_signed (4 + i))
+        {
+          negative = TRUE;
+          p++;
+        }
       if (!ma_read_dec (&p, end, G_MAXUINT64, &v))
         goto malformed;
+      values[i] = negative ? 0 : v;
     }
-
-  if (p >= end || *p != ' ')
-    goto malformed;
-  p++;
-  if (!ma_read_dec (&p, end, G_MAXUINT64, &v))
-    goto malformed;
-  /* The kernel writes 52 fields: flags is followed by a space, and a text
-   * ending right after its digits was cut and may have lost some. */
   if (p >= end || (*p != ' ' && *p != '\n'))
     goto malformed;
-
-  *out_flags = v;
   return TRUE;
 
 malformed:
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "stat: malformed text before or at the flags field");
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               "stat: malformed text before or at field %u", 3 + n);
   return FALSE;
+}
+
+gboolean
+ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error)
+{
+  guint64 values[6];
+
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out_flags != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!stat_read_fields (buf, len, G_N_ELEMENTS (values), values, error))
+    return FALSE;
+  *out_flags = values[9 - 4];
+  return TRUE;
+}
+
+gboolean
+ma_stat_parse (const char *buf, gsize len, MaStat *out, GError **error)
+{
+  guint64 values[19];
+
+  g_return_val_if_fail (buf != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!stat_read_fields (buf, len, G_N_ELEMENTS (values), values, error))
+    return FALSE;
+  out->flags = values[9 - 4];
+  out->maj_flt = values[12 - 4];
+  out->start_time = values[22 - 4];
+  return TRUE;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * libFuzzer target: ma_status_parse and ma_stat_parse_flags on arbitrary
+ * libFuzzer target: ma_status_parse, ma_stat_parse_flags and ma_stat_parse on arbitrary
  * bytes (seeded with both /proc/PID/status and /proc/PID/stat).
  */
 #include "config.h"
@@ -43,5 +43,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     g_assert_no_error (stat_error);
   else
     g_assert_error (stat_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+
+  {
+    g_autoptr (GError) full_error = NULL;
+    MaStat full;
+
+    /* The full parse reads further: it may only succeed where flags did. */
+    if (ma_stat_parse (buf, size, &full, &full_error))
+      {
+        g_assert_no_error (full_error);
+        g_assert_no_error (stat_error);
+        g_assert_cmpuint (full.flags, ==, flags);
+      }
+    else
+      g_assert_error (full_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
   return 0;
 }

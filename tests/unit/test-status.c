@@ -104,6 +104,7 @@ test_status_recorded_process (void)
   g_assert_cmpuint (st.mem.rss, ==, 6688 * KiB);
   g_assert_cmpuint (st.mem.anon, ==, 4696 * KiB);
   g_assert_cmpuint (st.mem.swap, ==, 64 * KiB);
+  g_assert_cmpuint (st.vm_lck, ==, 64 * KiB);
 }
 
 static void
@@ -119,6 +120,7 @@ test_status_kernel_thread_has_no_mm (void)
   g_assert_cmpuint (st.mem.rss, ==, 0);
   g_assert_cmpuint (st.mem.anon, ==, 0);
   g_assert_cmpuint (st.mem.swap, ==, 0);
+  g_assert_cmpuint (st.vm_lck, ==, 0);
   g_assert_true (st.has_uids);
   g_assert_true (st.has_caps);
   g_assert_cmpuint (st.cap_eff, ==, G_GUINT64_CONSTANT (0x000001ffffffffff));
@@ -340,6 +342,66 @@ stat_fixture (const char *name)
   return flags;
 }
 
+static MaStat
+stat_full_fixture (const char *name)
+{
+  gsize len;
+  g_autofree char *text = load_fixture (name, &len);
+  g_autoptr (GError) error = NULL;
+  MaStat st = { 0 };
+
+  g_assert_true (ma_stat_parse (text, len, &st, &error));
+  g_assert_no_error (error);
+  return st;
+}
+
+static void
+test_stat_full_recorded (void)
+{
+  MaStat st = stat_full_fixture ("mixed.stat");
+
+  g_assert_cmpuint (st.flags, ==, 4194304);
+  g_assert_cmpuint (st.maj_flt, ==, 0);
+  g_assert_cmpuint (st.start_time, ==, 49638);
+  st = stat_full_fixture ("kthread.stat");
+  g_assert_cmpuint (st.flags, ==, 2129984);
+  g_assert_cmpuint (st.start_time, ==, 10);
+}
+
+static void
+test_stat_full_reads_negative_priority_and_comm_with_parens (void)
+{
+  const char text[] = "9 (a) (b) S 1 1 1 0 -1 64 1 2 33 4 5 6 -7 -8 -2 -5 3 0 123456 0 0\n";
+  g_autoptr (GError) error = NULL;
+  MaStat st = { 0 };
+
+  g_assert_true (ma_stat_parse (text, sizeof text - 1, &st, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (st.flags, ==, 64);
+  g_assert_cmpuint (st.maj_flt, ==, 33);
+  g_assert_cmpuint (st.start_time, ==, 123456);
+}
+
+static void
+test_stat_full_cut_before_start_time_is_error (void)
+{
+  const char *cut[] = {
+    "9 (a) S 1 1 1 0 -1 64 1 2 33 4 5 6 7 8 20 0 3 0 12",     /* digits may be lost */
+    "9 (a) S 1 1 1 0 -1 64 1 2 33 4 5 6 7 8 20 0 3 0\n",      /* field 22 missing */
+    "9 (a) S 1 1 1 0 -1 64 1 2 -33 4 5 6 7 8 20 0 3 0 1 0\n", /* majflt is unsigned */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cut); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      MaStat st = { 0 };
+
+      g_assert_false (ma_stat_parse (cut[i], strlen (cut[i]), &st, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    }
+}
+
 static void
 test_stat_recorded (void)
 {
@@ -525,6 +587,11 @@ main (int argc, char **argv)
                    test_status_truncated_last_line_is_error);
   g_test_add_func ("/status/every-prefix-is-handled", test_status_every_prefix_is_handled);
   g_test_add_func ("/stat/recorded", test_stat_recorded);
+  g_test_add_func ("/stat/full/recorded", test_stat_full_recorded);
+  g_test_add_func ("/stat/full/negative-priority-and-comm-with-parens",
+                   test_stat_full_reads_negative_priority_and_comm_with_parens);
+  g_test_add_func ("/stat/full/cut-before-start-time-is-error",
+                   test_stat_full_cut_before_start_time_is_error);
   g_test_add_func ("/stat/comm-with-parens", test_stat_comm_with_parens);
   g_test_add_func ("/stat/malformed-is-error", test_stat_malformed_is_error);
   g_test_add_func ("/stat/truncated-before-flags-end-is-error",
