@@ -91,6 +91,12 @@ name_lost_cb (GDBusConnection *connection, const char *name, gpointer user_data)
   g_main_loop_quit (daemon->loop);
 }
 
+static void
+call_times_free (gpointer times)
+{
+  g_queue_free_full (times, g_free);
+}
+
 static gboolean
 quit_cb (gpointer user_data)
 {
@@ -153,7 +159,7 @@ main (int argc, char **argv)
   daemon.context.verbose = verbose;
   daemon.context.kernel_supported = ma_probe_process_madvise ();
   daemon.context.calls_by_uid
-      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_queue_free);
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, call_times_free);
   if (!daemon.context.kernel_supported)
     g_warning ("This kernel does not support process_madvise(2): every call will fail "
                "with NotSupported");
