@@ -218,7 +218,7 @@ worker_run (Worker *w)
     .ranges = (const MaRange *) w->ranges->data,
     .n_ranges = w->ranges->len,
   };
-  guint64 max_bytes = ma_max_rw_count (w->apply.page_size);
+  guint64 max_bytes = MIN (ma_max_rw_count (w->apply.page_size), MA_BATCH_MAX_BYTES);
   guint n;
 
   while ((n = ma_batch_next (&cursor, spans, MA_IOV_MAX, max_bytes)) > 0)

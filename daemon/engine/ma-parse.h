@@ -165,6 +165,10 @@ gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64
 /* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
  * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
 #define MA_IOV_MAX 1024
+/* A batch is also kept under 64 MiB: a pageout of that much takes tens of
+ * milliseconds, so cancellation and progress stay responsive, while the
+ * cost of one more syscall is nothing beside it. */
+#define MA_BATCH_MAX_BYTES (64ull * 1024 * 1024)
 gsize ma_max_rw_count (gsize page_size);
 
 /* Cursor over the ranges of a plan, handing out batches of iovecs. A range
