@@ -83,14 +83,39 @@ guint64 ma_target_get_cap_prm (MaTarget *target);
 /* The owner of /proc/PID (the kernel makes it root for non-dumpable tasks). */
 uid_t ma_target_get_proc_owner (MaTarget *target);
 
+/* Clock ticks after boot when the process started: with the pid, it names
+ * the process for as long as the system runs (pids are reused, this pair
+ * is not). */
+guint64 ma_target_get_start_time (MaTarget *target);
+
 /* TRUE while the pidfd's process has not exited; FALSE with
  * MA_ERROR_EXITED otherwise. */
 gboolean ma_target_check_alive (MaTarget *target, GError **error);
 gboolean ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error);
 
+/* An observation of a target's memory accesses, for ranking by coldness.
+ *
+ * Starting one clears the accessed bits of the target's anonymous pages
+ * (/proc/PID/clear_refs, "2"); a plan made later with it reads, per
+ * mapping, how much was referenced since (smaps Referenced). A mapping
+ * with nothing referenced is known idle for the observation's age. This
+ * kernel has neither idle page tracking nor soft-dirty bits nor DAMON
+ * virtual-address monitoring, so accesses are known per mapping, not per
+ * page. Side effect: the kernel's own aging of those pages restarts from
+ * "not referenced", as after a reclaim scan. memadvised(8) says more. */
+typedef struct _MaObservation MaObservation;
+
+MaObservation *ma_observation_start (MaTarget *target, GError **error);
+void ma_observation_free (MaObservation *observation);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaObservation, ma_observation_free)
+/* TRUE if @observation was started on this very process (pid and start
+ * time), not on an earlier process with the same pid. */
+gboolean ma_observation_is_for (const MaObservation *observation, MaTarget *target);
+gint64 ma_observation_get_age_usec (const MaObservation *observation);
+
 typedef enum
 {
-  MA_ORDER_COLDEST, /* fewest Referenced per Rss first, then largest, then lowest address */
+  MA_ORDER_COLDEST, /* least referenced share first, then largest, then lowest address */
   MA_ORDER_ADDRESS, /* by address */
 } MaOrder;
 
@@ -103,6 +128,9 @@ typedef struct
   /* Threads that apply a pageout plan; 0: one per online CPU. Cold mode
    * always uses one: MADV_COLD only moves pages between LRU lists. */
   guint threads;
+  /* Optional: accesses since then rank the mappings (with
+   * MA_ORDER_COLDEST). Ignored unless it is for the same process. */
+  const MaObservation *observation;
 } MaPlanRequest;
 
 /* One planned range: whole pages, every one resident when planned. */
@@ -125,6 +153,12 @@ typedef struct
   gint64 plan_usec;
   gboolean swap_configured; /* FALSE: anonymous pageout frees nothing */
   guint threads;            /* threads ma_target_apply() will use */
+  /* Planned bytes in mappings not referenced at all during the
+   * observation (known idle for idle_usec), and the rest, of unknown age. */
+  guint64 idle_bytes;
+  gint64 idle_usec;
+  guint64 unknown_age_bytes;
+  gboolean read_smaps; /* FALSE: planned from maps and pagemap alone */
 } MaPlan;
 
 MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);

@@ -147,8 +147,17 @@ void ma_rank_vmas (const MaVma *vmas, const guint *candidates, guint n, MaOrder 
 
 /* Resident runs of a mapping: fills @runs (MaRange, resident == length) with
  * the runs of present pages in [start, end), in address order. */
-typedef gboolean (*MaResidencyFunc) (guint64 start, guint64 end, GArray *runs, gpointer user_data,
-                                     GError **error);
+typedef gboolean (*MaResidencyFunc) (guint vma_index, guint64 start, guint64 end, GArray *runs,
+                                     gpointer user_data, GError **error);
+
+/* Residency of every candidate at once: @runs are resident runs over an
+ * address span (sorted, not overlapping, as one PAGEMAP_SCAN sweep gives
+ * them); @candidates index @vmas in address order. Appends to @out the
+ * runs clipped to each candidate, candidate by candidate, and fills
+ * @first (n + 1 entries): candidate i's runs are out[first[i] ..
+ * first[i + 1]). */
+void ma_runs_assign (const MaRange *runs, guint n_runs, const MaVma *vmas, const guint *candidates,
+                     guint n, GArray *out, guint *first);
 
 /* Budget in pages: ceil(percent * eligible_pages / 100), so any percent of a
  * non-empty set selects at least a page, then capped at floor(max_bytes /

@@ -18,6 +18,7 @@ struct _MaTarget
   uid_t proc_owner;
   guint64 cap_eff;
   guint64 cap_prm;
+  guint64 start_time;
 };
 
 /* Reads a whole file below @dir_fd. A read that fails with ESRCH (the
@@ -25,6 +26,9 @@ struct _MaTarget
 char *ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error);
 
 MaError ma_error_code_from_errno (int errsv);
+
+/* Reads /proc/PID/status of the target through its verified directory. */
+gboolean ma_target_read_status (MaTarget *target, MaStatus *status, GError **error);
 
 /* Maps an errno from a /proc read or a syscall on the target to an error. */
 void ma_set_error_from_errno (GError **error, int errsv, pid_t pid, const char *what);
@@ -36,8 +40,11 @@ typedef struct _MaPagemap MaPagemap;
 MaPagemap *ma_pagemap_open (int proc_fd, GError **error);
 void ma_pagemap_free (MaPagemap *pagemap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPagemap, ma_pagemap_free)
-/* A MaResidencyFunc; @user_data is the MaPagemap. */
-gboolean ma_pagemap_resident_runs (guint64 start, guint64 end, GArray *runs, gpointer user_data,
+/* TRUE when one call can sweep a span holding many mappings cheaply (the
+ * kernel skips holes); pread of pagemap entries cannot. */
+gboolean ma_pagemap_can_sweep (MaPagemap *pagemap);
+/* Appends the runs of resident anonymous pages in [start, end) to @runs. */
+gboolean ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
                                    GError **error);
 
 G_END_DECLS

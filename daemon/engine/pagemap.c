@@ -3,9 +3,11 @@
  * Which pages of a range are resident, from /proc/PID/pagemap.
  *
  * Linux 6.7+ answers with the PAGEMAP_SCAN ioctl in runs of pages, asking
- * for present pages that are not the shared zero page (which smaps does not
- * count in Rss and which cannot be paged out). Older kernels get the
- * documented 64-bit entries (bit 63: present), read with pread in chunks.
+ * for present anonymous pages that are not the shared zero page (which smaps
+ * does not count in Rss and which cannot be paged out). Leaving file pages
+ * out lets one scan sweep a span that holds other mappings too. Older
+ * kernels get the documented 64-bit entries (bit 63: present, bit 61: file
+ * page or shared anonymous), read with pread in chunks.
  */
 #include "config.h"
 
@@ -43,11 +45,13 @@ struct pm_scan_arg
 };
 
 #define PAGEMAP_SCAN _IOWR ('f', 16, struct pm_scan_arg)
+#define PAGE_IS_FILE (1 << 2)
 #define PAGE_IS_PRESENT (1 << 3)
 #define PAGE_IS_PFNZERO (1 << 5)
 #endif
 
 #define PM_PRESENT (1ULL << 63)
+#define PM_FILE (1ULL << 61)
 #define SCAN_VEC_LEN 512
 #define PREAD_ENTRIES 8192
 
@@ -115,8 +119,8 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
         .end = end,
         .vec = (uintptr_t) pagemap->vec,
         .vec_len = SCAN_VEC_LEN,
-        .category_inverted = PAGE_IS_PFNZERO,
-        .category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO,
+        .category_inverted = PAGE_IS_PFNZERO | PAGE_IS_FILE,
+        .category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO | PAGE_IS_FILE,
         .return_mask = PAGE_IS_PRESENT,
       };
       int n, i;
@@ -167,7 +171,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
       if (got == 0)
         break;
       for (i = 0; i < got; i++)
-        if (pagemap->entries[i] & PM_PRESENT)
+        if ((pagemap->entries[i] & (PM_PRESENT | PM_FILE)) == PM_PRESENT)
           {
             guint64 addr = (page + i) * pagemap->page_size;
             append_run (runs, addr, addr + pagemap->page_size);
@@ -178,11 +182,15 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
 }
 
 gboolean
-ma_pagemap_resident_runs (guint64 start, guint64 end, GArray *runs, gpointer user_data,
+ma_pagemap_can_sweep (MaPagemap *pagemap)
+{
+  return pagemap->use_scan;
+}
+
+gboolean
+ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
                           GError **error)
 {
-  MaPagemap *pagemap = user_data;
-
   if (pagemap->use_scan)
     return scan_runs (pagemap, start, end, runs, error);
   return pread_runs (pagemap, start, end, runs, error);

@@ -13,6 +13,31 @@
 
 #include "ma-private.h"
 
+void
+ma_runs_assign (const MaRange *runs, guint n_runs, const MaVma *vmas, const guint *candidates,
+                guint n, GArray *out, guint *first)
+{
+  guint r = 0, i;
+
+  for (i = 0; i < n; i++)
+    {
+      const MaVma *vma = &vmas[candidates[i]];
+
+      first[i] = out->len;
+      /* Runs wholly before this mapping belong to nothing we advise. */
+      while (r < n_runs && runs[r].start + runs[r].length <= vma->start)
+        r++;
+      for (guint k = r; k < n_runs && runs[k].start < vma->end; k++)
+        {
+          guint64 start = MAX (runs[k].start, vma->start);
+          guint64 end = MIN (runs[k].start + runs[k].length, vma->end);
+
+          g_array_append_vals (out, &(MaRange){ start, end - start, end - start }, 1);
+        }
+    }
+  first[n] = out->len;
+}
+
 guint64
 ma_budget_pages (guint64 eligible_pages, guint percent, guint64 max_bytes, gsize page_size)
 {
@@ -40,7 +65,7 @@ ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64 budget_p
       const MaVma *vma = &vmas[order[i]];
 
       g_array_set_size (runs, 0);
-      if (!residency (vma->start, vma->end, runs, residency_data, error))
+      if (!residency (order[i], vma->start, vma->end, runs, residency_data, error))
         return FALSE;
 
       for (j = 0; j < runs->len && remaining > 0; j++)
@@ -72,33 +97,227 @@ ma_plan_free (MaPlan *plan)
   g_free (plan);
 }
 
-MaPlan *
-ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
+/* Resident runs of every candidate, read once from pagemap. */
+typedef struct
 {
-  g_autoptr (MaPlan) plan = NULL;
-  g_autoptr (GArray) vmas = NULL;
-  g_autoptr (MaPagemap) pagemap = NULL;
-  g_autofree char *smaps = NULL;
-  g_autofree guint *candidates = NULL;
-  g_autofree guint *order = NULL;
-  gsize page_size = ma_page_size ();
-  gint64 t0 = g_get_monotonic_time ();
-  guint64 swap_total = 0, swap_used = 0, budget;
-  gsize len;
-  guint i, n = 0;
+  const MaVma *vmas;
+  const guint *candidates; /* address order */
+  guint n;
+  GArray *runs;
+  guint *first;  /* n + 1 entries, as ma_runs_assign() fills them */
+  guint *of_vma; /* candidate position of each mapping */
+} RunCache;
 
+static guint
+cache_find (const RunCache *cache, guint64 addr)
+{
+  guint lo = 0, hi = cache->n;
+
+  /* The last candidate starting at or below @addr. */
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (cache->vmas[cache->candidates[mid]].start <= addr)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo > 0 ? lo - 1 : G_MAXUINT;
+}
+
+/* A MaResidencyFunc answering from the cache. */
+static gboolean
+cached_runs (guint vma_index, guint64 start, guint64 end, GArray *runs, gpointer user_data,
+             GError **error)
+{
+  RunCache *cache = user_data;
+  guint i = cache->of_vma[vma_index];
+
+  g_array_append_vals (runs, &g_array_index (cache->runs, MaRange, cache->first[i]),
+                       cache->first[i + 1] - cache->first[i]);
+  return TRUE;
+}
+
+/* One sweep of pagemap over a span of candidates, in a thread of its own. */
+typedef struct
+{
+  int proc_fd;
+  guint64 start;
+  guint64 end;
+  GArray *runs;
+  GError *error;
+} Sweep;
+
+static gpointer
+sweep_thread (gpointer data)
+{
+  Sweep *sweep = data;
+  g_autoptr (MaPagemap) pagemap = ma_pagemap_open (sweep->proc_fd, &sweep->error);
+
+  if (pagemap != NULL)
+    ma_pagemap_resident_runs (pagemap, sweep->start, sweep->end, sweep->runs, &sweep->error);
+  return NULL;
+}
+
+/* Below this many candidates a second sweep thread costs more than it saves. */
+#define SWEEP_SPLIT_MIN 4096
+
+/* The kernel's walk is most of the cost of planning a process with tens of
+ * thousands of mappings: split it by address over the online CPUs. */
+static gboolean
+sweep_runs (MaPagemap *pagemap, int proc_fd, const RunCache *cache, GArray *out, GError **error)
+{
+  const MaVma *vmas = cache->vmas;
+  guint n_threads = CLAMP (cache->n / SWEEP_SPLIT_MIN, 1, MIN (g_get_num_processors (), 8));
+  g_autofree Sweep *sweeps = g_new0 (Sweep, n_threads);
+  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
+  gboolean ok = TRUE;
+  guint t;
+
+  for (t = 0; t < n_threads; t++)
+    {
+      guint lo = (guint) ((guint64) cache->n * t / n_threads);
+      guint hi = (guint) ((guint64) cache->n * (t + 1) / n_threads);
+
+      sweeps[t] = (Sweep){
+        .proc_fd = proc_fd,
+        .start = vmas[cache->candidates[lo]].start,
+        .end = vmas[cache->candidates[hi - 1]].end,
+        .runs = t == 0 ? g_array_ref (out) : g_array_new (FALSE, FALSE, sizeof (MaRange)),
+      };
+    }
+  for (t = 1; t < n_threads; t++)
+    threads[t] = g_thread_new ("ma-sweep", sweep_thread, &sweeps[t]);
+  ok = ma_pagemap_resident_runs (pagemap, sweeps[0].start, sweeps[0].end, out, error);
+  for (t = 1; t < n_threads; t++)
+    {
+      g_thread_join (threads[t]);
+      if (ok && sweeps[t].error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&sweeps[t].error));
+          ok = FALSE;
+        }
+      /* Spans are disjoint and in address order: runs concatenate. */
+      if (ok)
+        g_array_append_vals (out, sweeps[t].runs->data, sweeps[t].runs->len);
+      g_clear_error (&sweeps[t].error);
+    }
+  for (t = 0; t < n_threads; t++)
+    g_array_unref (sweeps[t].runs);
+  return ok;
+}
+
+static gboolean
+read_residency (MaPagemap *pagemap, int proc_fd, RunCache *cache, GError **error)
+{
+  g_autoptr (GArray) some = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  const MaVma *vmas = cache->vmas;
+  guint i;
+
+  if (cache->n == 0)
+    {
+      cache->first[0] = 0;
+      return TRUE;
+    }
+
+  /* Sweeps from the first candidate to the end of the last: the kernel
+   * walks only what is mapped, and file pages are left out. */
+  if (ma_pagemap_can_sweep (pagemap))
+    {
+      if (!sweep_runs (pagemap, proc_fd, cache, some, error))
+        return FALSE;
+      ma_runs_assign ((const MaRange *) some->data, some->len, vmas, cache->candidates, cache->n,
+                      cache->runs, cache->first);
+      return TRUE;
+    }
+
+  for (i = 0; i < cache->n; i++)
+    {
+      const MaVma *vma = &vmas[cache->candidates[i]];
+
+      g_array_set_size (some, 0);
+      if (!ma_pagemap_resident_runs (pagemap, vma->start, vma->end, some, error))
+        return FALSE;
+      cache->first[i] = cache->runs->len;
+      g_array_append_vals (cache->runs, some->data, some->len);
+    }
+  cache->first[cache->n] = cache->runs->len;
+  return TRUE;
+}
+
+/* maps says nothing of VmFlags. It is read instead of smaps only when
+ * status says nothing is locked (VmLck: 0). Hugetlb mappings are
+ * file-backed there (/anon_hugepage or a hugetlbfs path), and VM_IO and
+ * VM_PFNMAP come from device files or the kernel's own bracketed mappings,
+ * none of which is eligible. Should a mapping be locked after status was
+ * read, the kernel refuses the advice (EINVAL) and apply skips it. */
+static void
+flags_from_maps (GArray *vmas)
+{
+  guint i;
+
+  for (i = 0; i < vmas->len; i++)
+    {
+      MaVma *vma = &g_array_index (vmas, MaVma, i);
+
+      vma->vmflags = ((vma->perms & MA_PERM_READ) ? MA_VMF_RD : 0)
+                     | ((vma->perms & MA_PERM_WRITE) ? MA_VMF_WR : 0)
+                     | ((vma->perms & MA_PERM_EXEC) ? MA_VMF_EX : 0)
+                     | ((vma->perms & MA_PERM_SHARED) ? MA_VMF_SH : 0);
+      vma->has_vmflags = TRUE;
+    }
+}
+
+static gboolean
+check_request (const MaPlanRequest *request, GError **error)
+{
   if (request->percent < 1 || request->percent > 100)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_INVALID_ARGUMENT,
                    "Percent must be between 1 and 100, not %u.", request->percent);
-      return NULL;
+      return FALSE;
     }
   if (request->mode != MA_MODE_COLD && request->mode != MA_MODE_PAGEOUT)
     {
       g_set_error (error, MA_ERROR, MA_ERROR_INVALID_ARGUMENT, "Unknown mode %d.",
                    (int) request->mode);
-      return NULL;
+      return FALSE;
     }
+  if (request->order != MA_ORDER_COLDEST && request->order != MA_ORDER_ADDRESS)
+    {
+      g_set_error (error, MA_ERROR, MA_ERROR_INVALID_ARGUMENT, "Unknown order %d.",
+                   (int) request->order);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+MaPlan *
+ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
+{
+  g_autoptr (MaPlan) plan = NULL;
+  g_autoptr (GArray) vmas = NULL;
+  g_autoptr (GArray) runs = NULL;
+  g_autoptr (MaPagemap) pagemap = NULL;
+  g_autofree char *text = NULL;
+  g_autofree guint *candidates = NULL;
+  g_autofree guint *ranked = NULL;
+  g_autofree guint *order = NULL;
+  g_autofree guint *first = NULL;
+  g_autofree guint *of_vma = NULL;
+  const MaObservation *observation = NULL;
+  const char *file;
+  gsize page_size = ma_page_size ();
+  gint64 t0 = g_get_monotonic_time ();
+  guint64 swap_total = 0, swap_used = 0, budget;
+  RunCache cache;
+  MaStatus status;
+  gsize len;
+  guint i, n = 0, n_ranked = 0;
+
+  if (!check_request (request, error))
+    return NULL;
 
   plan = g_new0 (MaPlan, 1);
   plan->mode = request->mode;
@@ -108,49 +327,91 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   plan->ranges = g_array_new (FALSE, FALSE, sizeof (MaRange));
   plan->swap_configured = ma_probe_swap (&swap_total, &swap_used, NULL) && swap_total > 0;
 
-  if (!ma_target_read_memstat (target, &plan->before, error))
+  if (!ma_target_read_status (target, &status, error))
     return NULL;
+  plan->before = status.mem;
 
-  smaps = ma_read_file_at (ma_target_get_proc_fd (target), "smaps", &len, error);
-  if (smaps == NULL)
+  if (request->observation != NULL && request->order == MA_ORDER_COLDEST
+      && ma_observation_is_for (request->observation, target))
+    observation = request->observation;
+
+  /* smaps costs a walk of every page of every mapping in the kernel; it is
+   * read only when its VmFlags (something is locked) or its Referenced
+   * counts (an observation ranks the mappings) are needed. */
+  plan->read_smaps = status.vm_lck > 0 || observation != NULL;
+  file = plan->read_smaps ? "smaps" : "maps";
+  text = ma_read_file_at (ma_target_get_proc_fd (target), file, &len, error);
+  if (text == NULL)
     return NULL;
   vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
-  if (!ma_smaps_parse (smaps, len, vmas, error))
+  if (!ma_smaps_parse (text, len, vmas, error))
     {
-      g_prefix_error (error, "smaps of process %d: ", (int) ma_target_get_pid (target));
+      g_prefix_error (error, "%s of process %d: ", file, (int) ma_target_get_pid (target));
       return NULL;
     }
-  g_clear_pointer (&smaps, g_free);
-
-  candidates = g_new (guint, MAX (vmas->len, 1));
-  for (i = 0; i < vmas->len; i++)
-    {
-      const MaVma *vma = &g_array_index (vmas, MaVma, i);
-
-      if (ma_vma_eligibility (vma) != MA_INELIGIBLE_NONE)
-        continue;
-      plan->n_eligible_vmas++;
-      plan->eligible_bytes += vma->rss;
-      if (vma->rss > 0)
-        candidates[n++] = i;
-    }
+  g_clear_pointer (&text, g_free);
+  if (!plan->read_smaps)
+    flags_from_maps (vmas);
   plan->n_vmas = vmas->len;
 
-  order = g_new (guint, MAX (n, 1));
-  ma_rank_vmas ((const MaVma *) vmas->data, candidates, n, request->order, order);
+  /* The kernel lists mappings in address order, so candidates are too. */
+  candidates = g_new (guint, MAX (vmas->len, 1));
+  of_vma = g_new (guint, MAX (vmas->len, 1));
+  for (i = 0; i < vmas->len; i++)
+    if (ma_vma_eligibility (&g_array_index (vmas, MaVma, i)) == MA_INELIGIBLE_NONE)
+      {
+        of_vma[i] = n;
+        candidates[n++] = i;
+      }
+  plan->n_eligible_vmas = n;
+
+  runs = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  first = g_new (guint, n + 1);
+  cache = (RunCache){ (const MaVma *) vmas->data, candidates, n, runs, first, of_vma };
+  if (n > 0)
+    {
+      pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
+      if (pagemap == NULL
+          || !read_residency (pagemap, ma_target_get_proc_fd (target), &cache, error))
+        return NULL;
+    }
+
+  /* Resident bytes are pagemap's count, whichever file was read. */
+  ranked = g_new (guint, MAX (n, 1));
+  for (i = 0; i < n; i++)
+    {
+      MaVma *vma = &g_array_index (vmas, MaVma, candidates[i]);
+      guint k;
+
+      vma->rss = 0;
+      for (k = first[i]; k < first[i + 1]; k++)
+        vma->rss += g_array_index (runs, MaRange, k).length;
+      plan->eligible_bytes += vma->rss;
+      if (vma->rss > 0)
+        ranked[n_ranked++] = candidates[i];
+    }
+
+  order = g_new (guint, MAX (n_ranked, 1));
+  ma_rank_vmas ((const MaVma *) vmas->data, ranked, n_ranked, request->order, order);
 
   budget = ma_budget_pages (plan->eligible_bytes / page_size, request->percent, request->max_bytes,
                             page_size);
-  if (budget > 0)
+  if (!ma_plan_select ((const MaVma *) vmas->data, order, n_ranked, budget, page_size, cached_runs,
+                       &cache, plan->ranges, &plan->planned_bytes, error))
+    return NULL;
+
+  /* Pages of a mapping nobody referenced since the observation began are
+   * known idle for its age; of the rest, only the mapping's share is known. */
+  for (i = 0; observation != NULL && i < plan->ranges->len; i++)
     {
-      pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
-      if (pagemap == NULL)
-        return NULL;
-      if (!ma_plan_select ((const MaVma *) vmas->data, order, n, budget, page_size,
-                           ma_pagemap_resident_runs, pagemap, plan->ranges, &plan->planned_bytes,
-                           error))
-        return NULL;
+      const MaRange *range = &g_array_index (plan->ranges, MaRange, i);
+      guint c = cache_find (&cache, range->start);
+
+      if (c != G_MAXUINT && g_array_index (vmas, MaVma, candidates[c]).referenced == 0)
+        plan->idle_bytes += range->resident;
     }
+  plan->idle_usec = observation != NULL ? ma_observation_get_age_usec (observation) : 0;
+  plan->unknown_age_bytes = plan->planned_bytes - plan->idle_bytes;
 
   /* What was read must still describe the process the pidfd holds. */
   if (!ma_target_check_alive (target, error))

@@ -111,8 +111,8 @@ ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error)
   return g_steal_pointer (&buf);
 }
 
-static gboolean
-read_status (MaTarget *target, MaStatus *status, GError **error)
+gboolean
+ma_target_read_status (MaTarget *target, MaStatus *status, GError **error)
 {
   g_autofree char *buf = NULL;
   gsize len;
@@ -124,20 +124,15 @@ read_status (MaTarget *target, MaStatus *status, GError **error)
 }
 
 static gboolean
-is_kernel_thread (MaTarget *target, const MaStatus *status, GError **error)
+read_stat (MaTarget *target, MaStat *stat, GError **error)
 {
   g_autofree char *buf = NULL;
-  guint64 flags = 0;
   gsize len;
 
-  if (status->kthread >= 0)
-    return status->kthread == 1;
-
-  /* Kernels before 6.0 have no Kthread: line; PF_KTHREAD in stat says it. */
   buf = ma_read_file_at (target->proc_fd, "stat", &len, error);
-  if (buf == NULL || !ma_stat_parse_flags (buf, len, &flags, error))
+  if (buf == NULL)
     return FALSE;
-  return (flags & PF_KTHREAD) != 0;
+  return ma_stat_parse (buf, len, stat, error);
 }
 
 static gboolean
@@ -168,11 +163,10 @@ MaTarget *
 ma_target_open (pid_t pid, GError **error)
 {
   g_autoptr (MaTarget) target = NULL;
-  g_autoptr (GError) local_error = NULL;
   char path[32];
   struct stat st;
   MaStatus status;
-  gboolean kthread;
+  MaStat stat;
 
   if (pid <= 0)
     {
@@ -203,7 +197,7 @@ ma_target_open (pid_t pid, GError **error)
       if (errsv == ESRCH)
         g_set_error (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS, "There is no process %d.",
                      (int) pid);
-      else if (errsv == EINVAL)
+      else if (errsv == EINVAL || errsv == ENOENT)
         g_set_error (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS,
                      "%d is not a process (it may be a thread of one).", (int) pid);
       else
@@ -228,7 +222,7 @@ ma_target_open (pid_t pid, GError **error)
     }
   target->proc_owner = st.st_uid;
 
-  if (!read_status (target, &status, error))
+  if (!ma_target_read_status (target, &status, error))
     return NULL;
   if (status.state == 'Z' || status.state == 'X')
     {
@@ -236,13 +230,11 @@ ma_target_open (pid_t pid, GError **error)
                    (int) pid);
       return NULL;
     }
-  kthread = is_kernel_thread (target, &status, &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
-  if (kthread)
+  if (!read_stat (target, &stat, error))
+    return NULL;
+  target->start_time = stat.start_time;
+  /* Kernels before 6.0 have no Kthread: line; PF_KTHREAD in stat says it. */
+  if (status.kthread == 1 || (status.kthread < 0 && (stat.flags & PF_KTHREAD) != 0))
     {
       g_set_error (error, MA_ERROR, MA_ERROR_KERNEL_THREAD,
                    "Process %d is a kernel thread and has no memory of its own.", (int) pid);
@@ -309,7 +301,7 @@ ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error)
 {
   MaStatus status;
 
-  if (!read_status (target, &status, error))
+  if (!ma_target_read_status (target, &status, error))
     return FALSE;
   *out = status.mem;
   return TRUE;
@@ -355,6 +347,12 @@ guint64
 ma_target_get_cap_prm (MaTarget *target)
 {
   return target->cap_prm;
+}
+
+guint64
+ma_target_get_start_time (MaTarget *target)
+{
+  return target->start_time;
 }
 
 uid_t

@@ -22,7 +22,8 @@ typedef struct
 } FakePagemap;
 
 static gboolean
-fake_residency (guint64 start, guint64 end, GArray *runs, gpointer user_data, GError **error)
+fake_residency (guint vma_index, guint64 start, guint64 end, GArray *runs, gpointer user_data,
+                GError **error)
 {
   FakePagemap *fake = user_data;
   guint64 addr;
@@ -294,6 +295,51 @@ test_rank_only_candidates_are_ordered (void)
   g_assert_cmpuint (order[1], ==, 2);
 }
 
+static void
+test_runs_assign_clips_runs_to_candidates (void)
+{
+  /* Candidates at pages [0,4), [6,8) and [20,24); a run spanning the
+   * first two (merged by the sweep across the gap's non-candidate mapping
+   * [4,6)), one inside nothing, one straddling the last's start. */
+  MaVma vmas[] = { vma_pages (0, 4, 0, 0), vma_pages (4, 2, 0, 0), vma_pages (6, 2, 0, 0),
+                   vma_pages (20, 4, 0, 0) };
+  guint candidates[] = { 0, 2, 3 };
+  MaRange runs[] = {
+    { BASE + 1 * PAGE, 7 * PAGE, 7 * PAGE },  /* pages 1..7 */
+    { BASE + 10 * PAGE, 2 * PAGE, 2 * PAGE }, /* pages 10, 11: no candidate */
+    { BASE + 18 * PAGE, 3 * PAGE, 3 * PAGE }, /* pages 18..20 */
+  };
+  g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  guint first[4];
+
+  ma_runs_assign (runs, G_N_ELEMENTS (runs), vmas, candidates, 3, out, first);
+  g_assert_cmpuint (out->len, ==, 3);
+  g_assert_cmpuint (first[0], ==, 0);
+  g_assert_cmpuint (first[1], ==, 1);
+  g_assert_cmpuint (first[2], ==, 2);
+  g_assert_cmpuint (first[3], ==, 3);
+  g_assert_cmphex (g_array_index (out, MaRange, 0).start, ==, BASE + 1 * PAGE);
+  g_assert_cmpuint (g_array_index (out, MaRange, 0).length, ==, 3 * PAGE);
+  g_assert_cmphex (g_array_index (out, MaRange, 1).start, ==, BASE + 6 * PAGE);
+  g_assert_cmpuint (g_array_index (out, MaRange, 1).length, ==, 2 * PAGE);
+  g_assert_cmphex (g_array_index (out, MaRange, 2).start, ==, BASE + 20 * PAGE);
+  g_assert_cmpuint (g_array_index (out, MaRange, 2).length, ==, PAGE);
+}
+
+static void
+test_runs_assign_without_runs_gives_empty_candidates (void)
+{
+  MaVma vmas[] = { vma_pages (0, 4, 0, 0), vma_pages (8, 4, 0, 0) };
+  guint candidates[] = { 0, 1 };
+  g_autoptr (GArray) out = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  guint first[3];
+
+  ma_runs_assign (NULL, 0, vmas, candidates, 2, out, first);
+  g_assert_cmpuint (out->len, ==, 0);
+  g_assert_cmpuint (first[0], ==, 0);
+  g_assert_cmpuint (first[2], ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -328,6 +374,11 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/rank/address-order-ignores-coldness",
                    test_rank_address_order_ignores_coldness);
   g_test_add_func ("/plan/rank/only-candidates-are-ordered", test_rank_only_candidates_are_ordered);
+
+  g_test_add_func ("/plan/assign/clips-runs-to-candidates",
+                   test_runs_assign_clips_runs_to_candidates);
+  g_test_add_func ("/plan/assign/without-runs-gives-empty-candidates",
+                   test_runs_assign_without_runs_gives_empty_candidates);
 
   return g_test_run ();
 }
