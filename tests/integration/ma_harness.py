@@ -331,9 +331,9 @@ class MaTestCase(unittest.TestCase):
         """The shipped example rule, granting reclaim-own to @group."""
         with open(os.path.join(SOURCE_ROOT, 'polkit', '50-memadvise-group.rules.example')) as f:
             text = f.read()
-        self.assertIn('"memadvise"', text)
+        self.assertIn('"memadvise-users"', text)
         self.install_rule('50-memadvise-test-%d.rules' % os.getpid(),
-                          text.replace('"memadvise"', json.dumps(group)))
+                          text.replace('"memadvise-users"', json.dumps(group)))
 
     def start_polkitd(self):
         """The real polkitd, as root, on the private bus."""
