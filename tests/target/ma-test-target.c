@@ -33,6 +33,15 @@
  *   mlock NAME, munlock NAME, unmap NAME, touch NAME -> ok
  *       touch reads every page, faulting swapped pages back in.
  *   mlockall          -> ok  mlockall(MCL_CURRENT | MCL_FUTURE): nothing is eligible
+ *   hot NAME STRIDE [PAUSE_MS] -> ok
+ *       starts a thread that keeps writing every STRIDE-th page of NAME
+ *       (STRIDE 1: every page; 4: pages 0, 4, 8, ...), one pass after
+ *       another with PAUSE_MS milliseconds (default 0) between passes. A
+ *       write stores the byte it read, so contents and checksums stay the
+ *       same. One hot thread per region; `err` if it already has one.
+ *   cool NAME         -> ok  stops that thread and waits for it
+ *   hotrate NAME      -> ok TOUCHES PASSES NSEC   pages touched and passes
+ *                        made since `hot`, and nanoseconds since then
  *   exit [CODE]       exits with CODE (default 0)
  *
  * A heap region cannot be unmapped (`err`). The regions of `many` are
@@ -53,6 +62,8 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <pthread.h>
+#include <time.h>
 
 typedef enum
 {
@@ -79,22 +90,41 @@ typedef struct
   gsize length;
 } Span;
 
+typedef struct _Hot Hot;
+
 typedef struct
 {
   char *name;
   Kind kind;
   GArray *spans; /* Span; one except for `many` */
+  Hot *hot;      /* the thread of `hot`, or NULL */
 } Region;
+
+/* A thread writing every stride-th page of a region (`hot`). */
+struct _Hot
+{
+  pthread_t thread;
+  GArray *spans; /* the region's; the region outlives the thread */
+  gsize stride;
+  guint pause_ms;
+  gint64 started_ns;
+  volatile gint stop;
+  volatile guint64 touches; /* written by the thread only */
+  volatile guint64 passes;
+};
 
 static GPtrArray *regions; /* Region *, in creation order */
 static gsize page_size;
 static int pagemap_fd = -1;
+
+static void hot_stop (Region *region);
 
 static void
 region_free (gpointer data)
 {
   Region *region = data;
 
+  hot_stop (region);
   g_free (region->name);
   g_array_unref (region->spans);
   g_free (region);
@@ -581,6 +611,101 @@ for_each_span (Region *region, int (*func) (const void *, size_t), const char *w
   return TRUE;
 }
 
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *
+hot_thread (void *data)
+{
+  Hot *hot = data;
+  struct timespec pause = { hot->pause_ms / 1000, (long) (hot->pause_ms % 1000) * 1000000 };
+
+  while (!g_atomic_int_get (&hot->stop))
+    {
+      for (guint s = 0; s < hot->spans->len && !g_atomic_int_get (&hot->stop); s++)
+        {
+          Span *span = &g_array_index (hot->spans, Span, s);
+
+          for (gsize off = 0; off < span->length; off += hot->stride * page_size)
+            {
+              volatile guint8 *p = span->addr + off;
+
+              /* A write (the page becomes dirty and accessed) that keeps
+               * the contents. */
+              *p = *p;
+              hot->touches++;
+            }
+        }
+      hot->passes++;
+      if (hot->pause_ms)
+        nanosleep (&pause, NULL);
+    }
+  return NULL;
+}
+
+static void
+hot_stop (Region *region)
+{
+  if (!region->hot)
+    return;
+  g_atomic_int_set (&region->hot->stop, 1);
+  pthread_join (region->hot->thread, NULL);
+  g_clear_pointer (&region->hot, g_free);
+}
+
+static void
+cmd_hot (char **argv, guint argc)
+{
+  guint64 stride, pause_ms = 0;
+  Region *region;
+  Hot *hot;
+  int r;
+
+  if (argc < 3 || argc > 4
+      || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT32, &stride, NULL)
+      || (argc == 4 && !g_ascii_string_to_unsigned (argv[3], 10, 0, 60000, &pause_ms, NULL)))
+    {
+      reply ("err usage: hot NAME STRIDE [PAUSE_MS]");
+      return;
+    }
+  region = region_lookup (argv[1]);
+  if (!region)
+    {
+      reply ("err no region %s", argv[1]);
+      return;
+    }
+  if (region->kind == KIND_GUARD || region->kind == KIND_READONLY)
+    {
+      reply ("err region %s cannot be written", argv[1]);
+      return;
+    }
+  if (region->hot)
+    {
+      reply ("err region %s is hot already", argv[1]);
+      return;
+    }
+  hot = g_new0 (Hot, 1);
+  hot->spans = region->spans;
+  hot->stride = stride;
+  hot->pause_ms = pause_ms;
+  hot->started_ns = now_ns ();
+  r = pthread_create (&hot->thread, NULL, hot_thread, hot);
+  if (r != 0)
+    {
+      g_free (hot);
+      reply ("err pthread_create: %s", g_strerror (r));
+      return;
+    }
+  region->hot = hot;
+  reply ("ok");
+}
+
 static void
 cmd_unmap (Region *region)
 {
@@ -589,6 +714,7 @@ cmd_unmap (Region *region)
       reply ("err a heap region cannot be unmapped");
       return;
     }
+  hot_stop (region);
 
   for (guint s = 0; s < region->spans->len; s++)
     {
@@ -677,6 +803,22 @@ cmd_region (const char *cmd, char **argv, guint argc)
     {
       cmd_unmap (region);
     }
+  else if (g_str_equal (cmd, "cool"))
+    {
+      hot_stop (region);
+      reply ("ok");
+    }
+  else if (g_str_equal (cmd, "hotrate"))
+    {
+      if (!region->hot)
+        {
+          reply ("err region %s is not hot", argv[1]);
+          return;
+        }
+      reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT,
+             (guint64) region->hot->touches, (guint64) region->hot->passes,
+             now_ns () - region->hot->started_ns);
+    }
   else
     {
       g_assert_not_reached ();
@@ -692,10 +834,12 @@ dispatch (char **argv, guint argc)
     cmd_map (argv, argc);
   else if (g_str_equal (cmd, "many"))
     cmd_many (argv, argc);
+  else if (g_str_equal (cmd, "hot"))
+    cmd_hot (argv, argc);
   else if (g_str_equal (cmd, "checksum-all") && argc == 1)
     cmd_checksum_all ();
   else if (g_strv_contains ((const char *const[]){ "checksum", "residency", "mlock", "munlock",
-                                                   "touch", "unmap", NULL },
+                                                   "touch", "unmap", "cool", "hotrate", NULL },
                             cmd))
     cmd_region (cmd, argv, argc);
   else if (g_str_equal (cmd, "mlockall") && argc == 1)
