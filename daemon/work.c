@@ -117,9 +117,11 @@ progress_cb (guint64 done_bytes, guint64 planned_bytes, gpointer user_data)
 {
   MaJob *job = user_data;
   gint64 now = g_get_monotonic_time ();
+  gboolean last = job->progress_base + done_bytes >= job->progress_planned;
 
-  /* At most ten a second, to the caller only. */
-  if (now - job->progress_last < PROGRESS_INTERVAL_USEC)
+  /* At most ten a second, to the caller only; the last always goes out,
+   * so that the caller sees the work complete. */
+  if (!last && now - job->progress_last < PROGRESS_INTERVAL_USEC)
     return;
   job->progress_last = now;
   g_dbus_connection_emit_signal (
