@@ -31,9 +31,16 @@ bench_median (double *samples, guint n)
 }
 
 void
+bench_report_value (const char *figure, double value, const char *unit, const char *limit,
+                    double limit_value)
+{
+  printf ("RESULT\t%s\t%.3f\t%s\t%.3f\t%.3f\t%s\n", figure, value, limit, limit_value,
+          limit_value != 0 ? value / limit_value : 0.0, unit);
+  fflush (stdout);
+}
+
+void
 bench_report (const char *figure, double value_ms, const char *limit, double limit_ms)
 {
-  printf ("RESULT\t%s\t%.3f\t%s\t%.3f\t%.2f\n", figure, value_ms, limit, limit_ms,
-          limit_ms > 0 ? value_ms / limit_ms : 0.0);
-  fflush (stdout);
+  bench_report_value (figure, value_ms, "ms", limit, limit_ms);
 }

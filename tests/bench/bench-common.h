@@ -16,7 +16,12 @@ gint64 bench_now_ns (void);
 /* Median of @n samples (sorts them). */
 double bench_median (double *samples, guint n);
 
-/* One result: RESULT<TAB>figure<TAB>value_ms<TAB>limit<TAB>limit_ms<TAB>ratio */
+/* One result in milliseconds:
+ * RESULT<TAB>figure<TAB>value<TAB>limit<TAB>limit_value<TAB>ratio<TAB>ms */
 void bench_report (const char *figure, double value_ms, const char *limit, double limit_ms);
+/* The same in another @unit ("%", "MiB", "faults", ...); @limit names the
+ * physical limit or the peer measured in the same run. */
+void bench_report_value (const char *figure, double value, const char *unit, const char *limit,
+                         double limit_value);
 
 G_END_DECLS
