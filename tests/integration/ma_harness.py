@@ -19,11 +19,14 @@ Stable API (memadvisectl's integration tests import it too):
             with self.assertRaisesCallError('org.freedesktop.DBus.Error.InvalidArgs'):
                 self.call(user, 'Plan', [], 'cold')
 
-MaTestCase.setUp starts a private bus (dbus-daemon, system type, socket in a
-world-reachable temp dir) and installs polkit/org.memadvise.policy into
-/usr/share/polkit-1/actions. Everything a test creates (users, groups, rules,
-the policy file, processes, the temp dir) is removed in tearDown and, should
-tearDown not run, at exit or on SIGTERM.
+MaTestCase.setUp takes an exclusive flock on /run/lock/memadvise-tests.lock
+(test cases of concurrent runs on one machine share the polkit directories,
+so they take turns), starts a private bus (dbus-daemon, system type, socket
+in a world-reachable temp dir) and installs polkit/org.memadvise.policy into
+/usr/share/polkit-1/actions, saving any policy file already there.
+Everything a test creates (users, groups, rules, the policy file, processes,
+the temp dir) is removed in tearDown and, should tearDown not run, at exit
+or on SIGTERM; a saved policy file is put back, then the lock released.
 
 Environment: MA_DAEMON (memadvised binary), MA_TEST_TARGET (ma-test-target),
 MA_SOURCE_ROOT (source tree); meson sets them.
@@ -33,6 +36,7 @@ DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus (user None: root);
 `self.bus_env()` gives that environment for your own subprocesses.
 """
 import atexit
+import fcntl
 import json
 import os
 import shutil
@@ -53,6 +57,7 @@ POLKITD = '/usr/lib/polkit-1/polkitd'
 ACTIONS_DIR = '/usr/share/polkit-1/actions'
 RULES_DIR = '/etc/polkit-1/rules.d'
 PYTHON = '/usr/bin/python3'
+LOCK_PATH = '/run/lock/memadvise-tests.lock'
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
@@ -123,6 +128,48 @@ def _kill_pid(pid):
 def _remove(path):
     if os.path.lexists(path):
         os.unlink(path)
+
+
+def _lock_tests():
+    """Waits for the machine-wide test lock; returns its open file."""
+    f = open(LOCK_PATH, 'a')
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print('waiting for %s: another memadvise test run holds it' % LOCK_PATH,
+              file=sys.stderr, flush=True)
+        fcntl.flock(f, fcntl.LOCK_EX)
+    return f
+
+
+def _unlock_tests(f):
+    fcntl.flock(f, fcntl.LOCK_UN)
+    f.close()
+
+
+def _save_file(path):
+    """What _restore_file needs to put @path back: None if it is absent."""
+    if os.path.islink(path):
+        return ('link', os.readlink(path))
+    if os.path.exists(path):
+        with open(path, 'rb') as f:
+            return ('file', f.read(), os.stat(path).st_mode & 0o7777)
+    return None
+
+
+def _restore_file(path, saved):
+    _remove(path)
+    if saved is None:
+        return
+    if saved[0] == 'link':
+        os.symlink(saved[1], path)
+        return
+    _, content, mode = saved
+    tmp = path + '.ma-restore'
+    with open(tmp, 'wb') as f:
+        f.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def _userdel(name):
@@ -208,6 +255,8 @@ class MaTestCase(unittest.TestCase):
         self.daemon_path = _find_build_file('MA_DAEMON', 'daemon/memadvised')
         self.target_path = _find_build_file('MA_TEST_TARGET', 'tests/target/ma-test-target')
         self._cleanup_mark = len(_cleanups)
+        # First taken, last released: every other cleanup runs under it.
+        self._defer(_unlock_tests, _lock_tests())
         self.tmpdir = tempfile.mkdtemp(prefix='ma-itest-')
         self._defer(shutil.rmtree, self.tmpdir, True)
         # Test users reach the bus socket and the helper through it.
@@ -315,8 +364,12 @@ class MaTestCase(unittest.TestCase):
     # -- polkit ------------------------------------------------------------
 
     def install_policy(self):
+        """Installs the tree's actions file, saving an installed one (a
+        packaged memadvise on this machine) to put back afterwards."""
         dest = os.path.join(ACTIONS_DIR, 'org.memadvise.policy')
-        self._defer(_remove, dest)
+        self._defer(_restore_file, dest, _save_file(dest))
+        # Never through a symbolic link into a packaged file.
+        _remove(dest)
         shutil.copy(os.path.join(SOURCE_ROOT, 'polkit', 'org.memadvise.policy'), dest)
 
     def install_rule(self, name, text):

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The harness itself: test cases of concurrent runs take turns, and an
+installed policy file survives them."""
+import os
+import subprocess
+import tempfile
+
+import ma_harness
+from ma_harness import MaTestCase
+
+TRY_LOCK = '''
+import fcntl, sys
+with open(sys.argv[1], 'a') as f:
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(3)
+'''
+
+
+class HarnessTest(MaTestCase):
+
+    def try_lock_elsewhere(self):
+        return subprocess.run([ma_harness.PYTHON, '-c', TRY_LOCK, ma_harness.LOCK_PATH]).returncode
+
+    def test_a_test_case_holds_the_machine_wide_lock(self):
+        self.assertEqual(self.try_lock_elsewhere(), 3)
+
+    def test_cleanup_releases_the_lock(self):
+        self.tearDown()
+        try:
+            self.assertEqual(self.try_lock_elsewhere(), 0)
+        finally:
+            self.setUp()
+
+    def test_installed_policy_is_put_back(self):
+        dest = os.path.join(ma_harness.ACTIONS_DIR, 'org.memadvise.policy')
+        with open(os.path.join(ma_harness.SOURCE_ROOT, 'polkit', 'org.memadvise.policy')) as f:
+            self.assertEqual(open(dest).read(), f.read())
+        # What a packaged memadvise would have installed before a run.
+        self.tearDown()
+        original = ma_harness._save_file(dest)
+        try:
+            ma_harness._remove(dest)
+            with open(dest, 'w') as f:
+                f.write('<!-- packaged -->\n')
+            os.chmod(dest, 0o640)
+            self.setUp()
+            self.assertNotEqual(open(dest).read(), '<!-- packaged -->\n')
+            self.tearDown()
+            with open(dest) as f:
+                self.assertEqual(f.read(), '<!-- packaged -->\n')
+            self.assertEqual(os.stat(dest).st_mode & 0o7777, 0o640)
+        finally:
+            ma_harness._restore_file(dest, original)
+            self.setUp()
+
+    def test_policy_behind_a_symbolic_link_is_not_written_through(self):
+        dest = os.path.join(ma_harness.ACTIONS_DIR, 'org.memadvise.policy')
+        self.tearDown()
+        original = ma_harness._save_file(dest)
+        with tempfile.NamedTemporaryFile('w', suffix='.policy', delete=False) as f:
+            f.write('<!-- packaged -->\n')
+        try:
+            ma_harness._remove(dest)
+            os.symlink(f.name, dest)
+            self.setUp()
+            self.assertFalse(os.path.islink(dest))
+            with open(f.name) as g:
+                self.assertEqual(g.read(), '<!-- packaged -->\n')
+            self.tearDown()
+            self.assertEqual(os.readlink(dest), f.name)
+        finally:
+            ma_harness._restore_file(dest, original)
+            os.unlink(f.name)
+            self.setUp()
+
+
+if __name__ == '__main__':
+    ma_harness.main()
