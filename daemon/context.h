@@ -3,17 +3,20 @@
 
 #include <gio/gio.h>
 
+#include "observations.h"
 #include "settings.h"
 #include "stats.h"
 
 G_BEGIN_DECLS
 
-/* State shared by the manager and its jobs; main thread only. */
+/* State shared by the manager and its jobs; main thread only, except
+ * observations, which locks itself. */
 typedef struct
 {
   GDBusConnection *connection;
   MaSettings *settings;
   MaStats *stats;
+  MaObservations *observations;
   gboolean verbose;
   gboolean kernel_supported;
   gboolean can_switch_credentials;

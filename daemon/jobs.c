@@ -36,6 +36,7 @@ method_name (MaJob *job)
 static void
 job_free (MaJob *job)
 {
+  g_assert (job->wait_id == 0);
   if (job->watch_id != 0)
     g_bus_unwatch_name (job->watch_id);
   for (guint i = 0; job->targets != NULL && i < job->targets->len; i++)
@@ -74,6 +75,8 @@ log_refusal (MaJob *job, const char *what)
                     (int) job->uid);
 }
 
+static void start_engine (MaJob *job);
+
 static void
 name_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
 {
@@ -81,6 +84,13 @@ name_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_d
 
   g_debug ("%s left the bus: cancelling its %s", name, method_name (job));
   g_cancellable_cancel (job->cancellable);
+  /* A min-idle wait ends now; the engine step then only records why. */
+  if (job->wait_id != 0)
+    {
+      g_source_remove (job->wait_id);
+      job->wait_id = 0;
+      start_engine (job);
+    }
 }
 
 static void
@@ -126,6 +136,49 @@ static void
 engine_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ma_job_run_engine (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+start_engine (MaJob *job)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, engine_done_cb, job);
+
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, engine_thread);
+}
+
+static gboolean
+wait_done_cb (gpointer user_data)
+{
+  MaJob *job = user_data;
+
+  job->wait_id = 0;
+  start_engine (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* The wait runs on the main loop, not in a worker: a thread held for
+ * minutes per call would starve the pool. */
+static void
+observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MaJob *job = user_data;
+
+  if (job->wait_usec <= 0 || g_cancellable_is_cancelled (job->cancellable))
+    {
+      start_engine (job);
+      return;
+    }
+  g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", method_name (job),
+           job->sender, job->wait_usec / 1000);
+  job->wait_id = g_timeout_add ((guint) ((job->wait_usec + 999) / 1000), wait_done_cb, job);
+}
+
+static void
+observe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ma_job_observe (task_data);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -178,9 +231,15 @@ job_authorized (MaJob *job)
       return;
     }
 
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, engine_done_cb, job);
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, engine_thread);
+  if (job->request->min_idle > 0)
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, observe_done_cb, job);
+
+      g_task_set_task_data (task, job, NULL);
+      g_task_run_in_thread (task, observe_thread);
+      return;
+    }
+  start_engine (job);
 }
 
 static void
@@ -318,9 +377,12 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   ma_stats_add_call (job->context->stats, job->reclaim);
-  g_debug ("%s from %s (uid %d): %u targets, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT,
+  g_debug ("%s from %s (uid %d): %u targets, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
+           ", order %s, min-idle %u, threads %u",
            method_name (job), job->sender, (int) job->uid, job->request->pids->len,
-           ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes);
+           ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
+           job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
+           job->request->threads);
 
   ma_authority_get_name_pid_async (job->context->connection, "org.freedesktop.PolicyKit1", NULL,
                                    polkit_pid_cb, job);

@@ -45,6 +45,8 @@ typedef struct
   guint64 progress_planned; /* bytes planned over all targets */
   gint64 progress_last;     /* monotonic time of the last Progress */
   gint64 started;
+  gint64 wait_usec; /* min-idle: how long to wait before planning */
+  guint wait_id;    /* the main-loop timeout of that wait */
 } MaJob;
 
 /* Takes over @invocation and @request; replies to the call when done. */
@@ -53,6 +55,8 @@ void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboole
 
 /* Worker-thread steps (work.c). */
 void ma_job_open_targets (MaJob *job);
+/* min-idle: starts the observations targets lack and sets job->wait_usec. */
+void ma_job_observe (MaJob *job);
 void ma_job_run_engine (MaJob *job);
 
 /* The a{sv} results entries (results.c). */

@@ -116,6 +116,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (MaSettings) settings = NULL;
   g_autoptr (MaStats) stats = NULL;
+  g_autoptr (MaObservations) observations = NULL;
   Daemon daemon = { .exit_status = EXIT_SUCCESS };
   const GOptionEntry entries[] = {
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running memadvised", NULL },
@@ -150,12 +151,14 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
   stats = ma_stats_new ();
+  observations = ma_observations_new ();
 
   /* Registers the error names before any reply can carry one. */
   (void) MA_DAEMON_ERROR;
 
   daemon.context.settings = settings;
   daemon.context.stats = stats;
+  daemon.context.observations = observations;
   daemon.context.verbose = verbose;
   daemon.context.kernel_supported = ma_probe_process_madvise ();
   daemon.context.calls_by_uid

@@ -27,7 +27,7 @@ handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean recl
   g_autoptr (GError) error = NULL;
   MaRequest *request;
 
-  request = ma_request_parse (pids, mode, options, &error);
+  request = ma_request_parse (pids, mode, options, self->context->settings, &error);
   if (request == NULL)
     {
       g_debug ("%s from %s: %s", reclaim ? "Reclaim" : "Plan",

@@ -55,9 +55,22 @@ check_type (const char *key, GVariant *value, const GVariantType *type, GError *
   return FALSE;
 }
 
-static gboolean
-parse_options (GVariant *options, MaRequest *request, GError **error)
+/* The threads a pageout may use: one per online CPU by default, and never
+ * more than the configured cap; a larger request is clamped, not refused,
+ * because the right number depends on the machine, not on the caller. */
+static guint
+resolve_threads (guint requested, const MaSettings *settings)
 {
+  guint cpus = (guint) MAX (g_get_num_processors (), 1);
+  guint cap = settings->max_threads > 0 ? settings->max_threads : cpus;
+
+  return MIN (requested > 0 ? requested : cpus, cap);
+}
+
+static gboolean
+parse_options (GVariant *options, const MaSettings *settings, MaRequest *request, GError **error)
+{
+  guint threads = 0;
   GVariantIter iter;
   const char *key;
   GVariant *value;
@@ -92,21 +105,73 @@ parse_options (GVariant *options, MaRequest *request, GError **error)
             return FALSE;
           request->ranges = g_variant_get_boolean (value);
         }
+      else if (g_str_equal (key, "order"))
+        {
+          const char *order;
+
+          if (!check_type (key, value, G_VARIANT_TYPE_STRING, error))
+            return FALSE;
+          order = g_variant_get_string (value, NULL);
+          if (g_str_equal (order, "coldest"))
+            request->order = MA_ORDER_COLDEST;
+          else if (g_str_equal (order, "address"))
+            request->order = MA_ORDER_ADDRESS;
+          else
+            {
+              g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                           "Option order must be \"coldest\" or \"address\".");
+              return FALSE;
+            }
+        }
+      else if (g_str_equal (key, "min-idle"))
+        {
+          guint32 min_idle;
+
+          if (!check_type (key, value, G_VARIANT_TYPE_UINT32, error))
+            return FALSE;
+          min_idle = g_variant_get_uint32 (value);
+          if (min_idle > settings->max_min_idle)
+            {
+              g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                           "Option min-idle must be at most %u seconds (MaxMinIdle), not %u.",
+                           settings->max_min_idle, min_idle);
+              return FALSE;
+            }
+          request->min_idle = min_idle;
+        }
+      else if (g_str_equal (key, "threads"))
+        {
+          if (!check_type (key, value, G_VARIANT_TYPE_UINT32, error))
+            return FALSE;
+          threads = g_variant_get_uint32 (value);
+        }
       else
         {
           g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Unknown option %s.", key);
           return FALSE;
         }
     }
+
+  /* Ranking is what an observation is for: with address order, waiting
+   * would only delay the call. */
+  if (request->min_idle > 0 && request->order != MA_ORDER_COLDEST)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Option min-idle needs order \"coldest\".");
+      return FALSE;
+    }
+  request->threads = resolve_threads (threads, settings);
   return TRUE;
 }
 
 MaRequest *
-ma_request_parse (GVariant *pids, const char *mode, GVariant *options, GError **error)
+ma_request_parse (GVariant *pids, const char *mode, GVariant *options, const MaSettings *settings,
+                  GError **error)
 {
   g_autoptr (MaRequest) request = g_new0 (MaRequest, 1);
 
   request->percent = 30;
+  request->order = MA_ORDER_COLDEST;
   if (!ma_mode_from_string (mode, &request->mode))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -115,7 +180,7 @@ ma_request_parse (GVariant *pids, const char *mode, GVariant *options, GError **
     }
   if (!parse_pids (pids, request, error))
     return NULL;
-  if (!parse_options (options, request, error))
+  if (!parse_options (options, settings, request, error))
     return NULL;
   return g_steal_pointer (&request);
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ma-engine.h"
+#include "settings.h"
 
 G_BEGIN_DECLS
 
@@ -17,11 +18,16 @@ typedef struct
   guint percent;
   guint64 max_bytes;
   gboolean ranges;
+  MaOrder order;
+  guint min_idle; /* seconds; at most [Daemon] MaxMinIdle */
+  guint threads;  /* pageout threads, resolved and capped by [Daemon] MaxThreads */
 } MaRequest;
 
-/* Validates the arguments as DESIGN says; errors are G_DBUS_ERROR_INVALID_ARGS
- * naming the offending argument or option key. */
-MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options, GError **error);
+/* Validates the arguments as DESIGN says, with the caps of @settings;
+ * errors are G_DBUS_ERROR_INVALID_ARGS naming the offending argument or
+ * option key. */
+MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options,
+                             const MaSettings *settings, GError **error);
 void ma_request_free (MaRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaRequest, ma_request_free)
 

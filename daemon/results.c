@@ -67,6 +67,11 @@ target_variant (MaJob *job, MaJobTarget *t)
   g_variant_dict_insert (&dict, "eligible-bytes", "t", plan != NULL ? plan->eligible_bytes : 0);
   g_variant_dict_insert (&dict, "planned-bytes", "t", plan != NULL ? plan->planned_bytes : 0);
   g_variant_dict_insert (&dict, "advised-bytes", "t", t->applied ? t->apply.advised_bytes : 0);
+  g_variant_dict_insert (&dict, "idle-bytes", "t", plan != NULL ? plan->idle_bytes : 0);
+  g_variant_dict_insert (&dict, "idle-seconds", "u",
+                         plan != NULL ? (guint32) (plan->idle_usec / G_USEC_PER_SEC) : 0);
+  g_variant_dict_insert (&dict, "unknown-age-bytes", "t",
+                         plan != NULL ? plan->unknown_age_bytes : 0);
   g_variant_dict_insert (&dict, "rss-before", "t", before.rss);
   g_variant_dict_insert (&dict, "anon-before", "t", before.anon);
   g_variant_dict_insert (&dict, "swap-before", "t", before.swap);

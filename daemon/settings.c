@@ -19,7 +19,13 @@ static const UintKey daemon_keys[] = {
   { "AuthorizationTimeout", G_STRUCT_OFFSET (MaSettings, auth_timeout), 1, 3600 },
   { "InteractiveAuthorizationTimeout", G_STRUCT_OFFSET (MaSettings, interactive_auth_timeout), 1,
     3600 },
+  /* Observations older than an hour are dropped (observations.c): a longer
+   * wait could not find its own. */
+  { "MaxMinIdle", G_STRUCT_OFFSET (MaSettings, max_min_idle), 0, 3600 },
+  { "MaxThreads", G_STRUCT_OFFSET (MaSettings, max_threads), 0, 1024 },
 };
+
+static const char *const daemon_bool_keys[] = { "TrackAccess", NULL };
 
 static const char *const protect_keys[] = { "Names", "Cgroups", NULL };
 
@@ -32,6 +38,9 @@ ma_settings_new (void)
   settings->max_calls_per_minute = 60;
   settings->auth_timeout = 20;
   settings->interactive_auth_timeout = 300;
+  settings->max_min_idle = 300;
+  settings->max_threads = 0;
+  settings->track_access = TRUE;
   settings->protect_names = g_new0 (char *, 1);
   settings->protect_cgroups = g_new0 (char *, 1);
   return settings;
@@ -71,8 +80,11 @@ warn_unknown_keys (GKeyFile *keyfile, const char *path)
           gboolean known = FALSE;
 
           if (is_daemon)
-            for (guint d = 0; d < G_N_ELEMENTS (daemon_keys); d++)
-              known |= g_str_equal (keys[k], daemon_keys[d].key);
+            {
+              for (guint d = 0; d < G_N_ELEMENTS (daemon_keys); d++)
+                known |= g_str_equal (keys[k], daemon_keys[d].key);
+              known |= g_strv_contains (daemon_bool_keys, keys[k]);
+            }
           else
             known = g_strv_contains (protect_keys, keys[k]);
           if (!known)
@@ -156,6 +168,18 @@ ma_settings_load (const char *path, gboolean required, GError **error)
           return NULL;
         }
       G_STRUCT_MEMBER (guint, settings, k->offset) = (guint) value;
+    }
+
+  if (g_key_file_has_key (keyfile, "Daemon", "TrackAccess", NULL))
+    {
+      settings->track_access
+          = g_key_file_get_boolean (keyfile, "Daemon", "TrackAccess", &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                      "%s: [Daemon] TrackAccess: ", path);
+          return NULL;
+        }
     }
 
   if (!load_protect_list (keyfile, "Names", &settings->protect_names, error)

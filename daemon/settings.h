@@ -14,6 +14,9 @@ typedef struct
   guint max_calls_per_minute;     /* [Daemon] MaxCallsPerMinutePerUser, 0: no limit */
   guint auth_timeout;             /* [Daemon] AuthorizationTimeout, seconds */
   guint interactive_auth_timeout; /* [Daemon] InteractiveAuthorizationTimeout, seconds */
+  guint max_min_idle;             /* [Daemon] MaxMinIdle, seconds: the cap of option min-idle */
+  guint max_threads;              /* [Daemon] MaxThreads, 0: online CPUs */
+  gboolean track_access;          /* [Daemon] TrackAccess: observe targets after Reclaim */
   char **protect_names;           /* [Protect] Names */
   char **protect_cgroups;         /* [Protect] Cgroups */
 } MaSettings;

@@ -149,6 +149,55 @@ fail_restricted (MaJobTarget *t, const GError *error)
   g_debug ("process %u: %s", t->pid, error->message);
 }
 
+/* Within enter_target(): clear_refs is opened with the call's credentials.
+ * A dedicated service user may not write another user's clear_refs (mode
+ * 0200, no CAP_DAC_OVERRIDE): the plan then ranks without an observation,
+ * which is no reason to fail the target. */
+static MaKeptObservation *
+start_observation (MaJob *job, MaJobTarget *t)
+{
+  g_autoptr (GError) error = NULL;
+  MaKeptObservation *kept;
+
+  kept = ma_observations_start (job->context->observations, t->target, &error);
+  if (kept == NULL)
+    g_debug ("process %u: no observation of its accesses: %s", t->pid, error->message);
+  return kept;
+}
+
+void
+ma_job_observe (MaJob *job)
+{
+  gid_t gid = caller_gid (job->uid);
+  gint64 min_idle_usec = (gint64) job->request->min_idle * G_USEC_PER_SEC;
+
+  /* Every target's observation first, so the call waits once for all. */
+  job->wait_usec = 0;
+  for (guint i = 0; i < job->targets->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+      g_autoptr (MaKeptObservation) kept = NULL;
+      MaCredentialsSwitch sw;
+
+      if (t->failed || g_cancellable_is_cancelled (job->cancellable))
+        continue;
+      /* An observation younger than min-idle is waited for, not restarted:
+       * restarting would throw away what it already knows. */
+      kept = ma_observations_lookup (job->context->observations, t->target);
+      if (kept == NULL)
+        {
+          if (!enter_target (job, t, gid, &sw))
+            continue;
+          kept = start_observation (job, t);
+          ma_credentials_restore (&sw);
+        }
+      if (kept != NULL)
+        job->wait_usec
+            = MAX (job->wait_usec,
+                   min_idle_usec - ma_observation_get_age_usec (ma_kept_observation_get (kept)));
+    }
+}
+
 static void
 plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
@@ -156,11 +205,17 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
     .mode = job->request->mode,
     .percent = job->request->percent,
     .max_bytes = job->request->max_bytes,
-    .order = MA_ORDER_COLDEST,
+    .order = job->request->order,
+    .threads = job->request->threads,
   };
+  g_autoptr (MaKeptObservation) kept = NULL;
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
 
+  if (job->request->order == MA_ORDER_COLDEST)
+    kept = ma_observations_lookup (job->context->observations, t->target);
+  if (kept != NULL)
+    plan_request.observation = ma_kept_observation_get (kept);
   if (!enter_target (job, t, gid, &sw))
     return;
   t->plan = ma_target_plan (t->target, &plan_request, &error);
@@ -175,6 +230,7 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
 static void
 apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
+  g_autoptr (MaKeptObservation) kept = NULL;
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
   gboolean ok;
@@ -182,9 +238,14 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
   if (!enter_target (job, t, gid, &sw))
     return;
   ok = ma_target_apply (t->target, t->plan, job->cancellable, progress_cb, job, &t->apply, &error);
-  ma_credentials_restore (&sw);
   /* Whatever the kernel accepted counts, also when the work stopped. */
   t->applied = ok || t->apply.advised_bytes > 0;
+  /* From now on, what the target touches is what it still uses: the next
+   * call ranks by it. */
+  if (t->applied && job->context->settings->track_access
+      && !g_cancellable_is_cancelled (job->cancellable))
+    kept = start_observation (job, t);
+  ma_credentials_restore (&sw);
   job->progress_base += t->apply.advised_bytes + t->apply.skipped_bytes;
   if (ok)
     return;
