@@ -86,6 +86,12 @@ build_parameters (const CtlOptions *options, GArray *pids)
                          g_variant_new_uint32 ((guint32) options->percent));
   g_variant_builder_add (&builder, "{sv}", "max-bytes", g_variant_new_uint64 (options->max_bytes));
   g_variant_builder_add (&builder, "{sv}", "ranges", g_variant_new_boolean (options->verbose));
+  if (options->order != NULL)
+    g_variant_builder_add (&builder, "{sv}", "order", g_variant_new_string (options->order));
+  if (options->has_min_idle)
+    g_variant_builder_add (&builder, "{sv}", "min-idle", g_variant_new_uint32 (options->min_idle));
+  if (options->has_threads)
+    g_variant_builder_add (&builder, "{sv}", "threads", g_variant_new_uint32 (options->threads));
 
   return g_variant_new (
       "(@au&s@a{sv})",

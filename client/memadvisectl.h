@@ -45,6 +45,13 @@ typedef struct
   int percent;  /* G_OPTION_ARG_INT */
   char *mode;
   guint64 max_bytes;
+  char *order; /* NULL: not given (the daemon's default, coldest) */
+  /* Sent to the daemon only when given, so that an older daemon still
+   * serves the original flags. */
+  gboolean has_min_idle;
+  guint min_idle; /* seconds */
+  gboolean has_threads;
+  guint threads; /* 0: one per online CPU */
   gboolean dry_run;
   gboolean verbose;
   gboolean json;
@@ -97,6 +104,9 @@ typedef struct
   guint64 eligible_bytes;
   guint64 planned_bytes;
   guint64 advised_bytes;
+  guint64 idle_bytes;
+  guint32 idle_seconds;
+  guint64 unknown_age_bytes;
   CtlMem before;
   gboolean has_after;
   CtlMem after;
@@ -109,6 +119,9 @@ typedef struct
   gboolean dry_run;
   guint percent;
   guint64 max_bytes;
+  char *order;
+  guint min_idle;
+  guint threads; /* 0: one per online CPU */
   gboolean verbose;
   GPtrArray *targets; /* CtlTarget */
 } CtlReport;
@@ -121,6 +134,10 @@ gboolean ctl_target_is_ok (const CtlTarget *target);
 CtlExit ctl_report_exit_status (const CtlReport *report);
 void ctl_report_totals (const CtlReport *report, guint64 *eligible, guint64 *planned,
                         guint64 *advised);
+/* Planned bytes known idle and of unknown age, over every target, and the
+ * shortest idle time of the targets with idle bytes (0 when none has). */
+void ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *unknown_age,
+                             guint32 *min_idle_seconds);
 
 /* output-table.c, output-json.c: print @report on stdout. */
 void ctl_print_table (const CtlReport *report);

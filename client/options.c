@@ -24,6 +24,7 @@ ctl_options_free (CtlOptions *options)
   g_clear_pointer (&options->pids, g_array_unref);
   g_clear_pointer (&options->names, g_strfreev);
   g_free (options->mode);
+  g_free (options->order);
   g_free (options);
 }
 
@@ -58,8 +59,29 @@ typedef struct
 {
   char **targets;
   char *max_bytes;
+  char *min_idle;
+  char *threads;
   gboolean version;
 } RawArgs;
+
+/* A count given as a string, so that "-1" and "x" are usage errors
+ * rather than wrapped or silently zero. */
+static gboolean
+parse_count (const char *flag, const char *text, const char *what, guint *out, GError **error)
+{
+  guint64 value;
+
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32, &value, NULL))
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE, "%s must be a number of %s, not “%s”.", flag,
+                   what, text);
+      return FALSE;
+    }
+  *out = (guint) value;
+  return TRUE;
+}
 
 typedef struct
 {
@@ -119,6 +141,13 @@ build_group (CtlCommand command, CtlOptions *options, RawArgs *raw)
       "cold|pageout" },
     { "max-bytes", 'b', 0, G_OPTION_ARG_STRING, &raw->max_bytes,
       "Cap per target, in bytes or with a K, M, G or T suffix (default: no cap)", "N" },
+    { "order", 0, 0, G_OPTION_ARG_STRING, &options->order,
+      "coldest: least recently used mappings first; address: by address (default coldest)",
+      "coldest|address" },
+    { "min-idle", 0, 0, G_OPTION_ARG_STRING, &raw->min_idle,
+      "Observe accesses this long before planning; the call waits (default 0)", "SECONDS" },
+    { "threads", 0, 0, G_OPTION_ARG_STRING, &raw->threads,
+      "Threads for pageout, capped by the daemon (default 0: one per online CPU)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose,
       "List the planned ranges of each target", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &options->json, "Print one JSON object on stdout", NULL },
@@ -202,6 +231,18 @@ validate (CtlOptions *options, const RawArgs *raw, GError **error)
                    "--mode must be “cold” or “pageout”, not “%s”.", options->mode);
       return FALSE;
     }
+  if (options->order != NULL && !g_str_equal (options->order, "coldest")
+      && !g_str_equal (options->order, "address"))
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
+                   "--order must be “coldest” or “address”, not “%s”.", options->order);
+      return FALSE;
+    }
+  if (!parse_count ("--min-idle", raw->min_idle, "seconds", &options->min_idle, error)
+      || !parse_count ("--threads", raw->threads, "threads", &options->threads, error))
+    return FALSE;
+  options->has_min_idle = raw->min_idle != NULL;
+  options->has_threads = raw->threads != NULL;
   if (options->pids->len == 0 && options->names == NULL)
     {
       g_set_error_literal (error, CTL_ERROR, CTL_EXIT_USAGE,
@@ -298,5 +339,7 @@ ctl_options_parse (int argc, char **argv, GError **error)
 out:
   g_strfreev (raw.targets);
   g_free (raw.max_bytes);
+  g_free (raw.min_idle);
+  g_free (raw.threads);
   return result;
 }

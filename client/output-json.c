@@ -56,6 +56,9 @@ target_object (const CtlReport *report, const CtlTarget *target)
   add_u64 (object, "eligible_bytes", target->eligible_bytes);
   add_u64 (object, "planned_bytes", target->planned_bytes);
   add_u64 (object, "advised_bytes", target->advised_bytes);
+  add_u64 (object, "idle_bytes", target->idle_bytes);
+  add_u64 (object, "idle_seconds", target->idle_seconds);
+  add_u64 (object, "unknown_age_bytes", target->unknown_age_bytes);
   cJSON_AddItemToObject (object, "before", mem_object (&target->before));
   if (report->dry_run || !target->has_after)
     cJSON_AddNullToObject (object, "after");
@@ -88,12 +91,16 @@ ctl_print_json (const CtlReport *report, GError **error)
   g_autofree char *text = NULL;
   cJSON *targets;
   cJSON *totals;
-  guint64 eligible, planned, advised;
+  guint64 eligible, planned, advised, idle, unknown_age;
+  guint32 idle_seconds;
 
   cJSON_AddStringToObject (root, "mode", report->mode);
   cJSON_AddBoolToObject (root, "dry_run", report->dry_run);
   add_u64 (root, "percent", report->percent);
   add_u64 (root, "max_bytes", report->max_bytes);
+  cJSON_AddStringToObject (root, "order", report->order);
+  add_u64 (root, "min_idle", report->min_idle);
+  add_u64 (root, "threads", report->threads);
 
   targets = cJSON_AddArrayToObject (root, "targets");
   for (guint i = 0; i < report->targets->len; i++)
@@ -104,6 +111,9 @@ ctl_print_json (const CtlReport *report, GError **error)
   add_u64 (totals, "eligible_bytes", eligible);
   add_u64 (totals, "planned_bytes", planned);
   add_u64 (totals, "advised_bytes", advised);
+  ctl_report_idle_totals (report, &idle, &unknown_age, &idle_seconds);
+  add_u64 (totals, "idle_bytes", idle);
+  add_u64 (totals, "unknown_age_bytes", unknown_age);
 
   /* cJSON allocates with malloc; copy into GLib memory to free it as such. */
   {

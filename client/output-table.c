@@ -116,6 +116,38 @@ print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
       }
 }
 
+static char *
+duration_text (guint32 seconds)
+{
+  if (seconds >= 2 * 3600)
+    return g_strdup_printf ("%u h", seconds / 3600);
+  if (seconds >= 2 * 60)
+    return g_strdup_printf ("%u min", seconds / 60);
+  return g_strdup_printf ("%u s", seconds);
+}
+
+/* Under the total, when an observation told which planned memory nobody
+ * touched: how much, and the shortest time any target's was idle. */
+static void
+print_idle (const CtlReport *report, guint64 planned)
+{
+  guint64 idle, unknown_age;
+  guint32 seconds;
+  g_autofree char *idle_str = NULL;
+  g_autofree char *planned_str = NULL;
+  g_autofree char *duration = NULL;
+
+  ctl_report_idle_totals (report, &idle, &unknown_age, &seconds);
+  if (idle == 0)
+    return;
+  idle_str = ctl_format_size (idle);
+  planned_str = ctl_format_size (planned);
+  duration = duration_text (seconds);
+  g_print ("Known idle: %s of the %s planned, untouched for at least %s; the rest of unknown "
+           "age.\n",
+           idle_str, planned_str, duration);
+}
+
 void
 ctl_print_table (const CtlReport *report)
 {
@@ -202,4 +234,5 @@ ctl_print_table (const CtlReport *report)
       g_string_append_printf (total, ", advised %s, RSS %s, swap %s", advised_str, rss, swap);
     }
   g_print ("%s\n", total->str);
+  print_idle (report, planned);
 }

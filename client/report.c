@@ -63,6 +63,10 @@ target_new (GVariant *entry)
   target->eligible_bytes = lookup_u64 (dict, "eligible-bytes", NULL);
   target->planned_bytes = lookup_u64 (dict, "planned-bytes", NULL);
   target->advised_bytes = lookup_u64 (dict, "advised-bytes", NULL);
+  target->idle_bytes = lookup_u64 (dict, "idle-bytes", NULL);
+  if (!g_variant_dict_lookup (dict, "idle-seconds", "u", &target->idle_seconds))
+    target->idle_seconds = 0;
+  target->unknown_age_bytes = lookup_u64 (dict, "unknown-age-bytes", NULL);
   target->before.rss = lookup_u64 (dict, "rss-before", NULL);
   target->before.anon = lookup_u64 (dict, "anon-before", NULL);
   target->before.swap = lookup_u64 (dict, "swap-before", NULL);
@@ -98,6 +102,9 @@ ctl_report_new (const CtlOptions *options, GVariant *results)
   report->dry_run = options->dry_run;
   report->percent = (guint) options->percent;
   report->max_bytes = options->max_bytes;
+  report->order = g_strdup (options->order != NULL ? options->order : "coldest");
+  report->min_idle = options->min_idle;
+  report->threads = options->threads;
   report->verbose = options->verbose;
   report->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_target_free);
 
@@ -116,6 +123,7 @@ ctl_report_free (CtlReport *report)
   if (report == NULL)
     return;
   g_free (report->mode);
+  g_free (report->order);
   g_ptr_array_unref (report->targets);
   g_free (report);
 }
@@ -163,4 +171,23 @@ ctl_report_totals (const CtlReport *report, guint64 *eligible, guint64 *planned,
       *planned += target->planned_bytes;
       *advised += target->advised_bytes;
     }
+}
+
+void
+ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *unknown_age,
+                        guint32 *min_idle_seconds)
+{
+  guint32 shortest = G_MAXUINT32;
+
+  *idle = *unknown_age = 0;
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      *idle += target->idle_bytes;
+      *unknown_age += target->unknown_age_bytes;
+      if (target->idle_bytes > 0)
+        shortest = MIN (shortest, target->idle_seconds);
+    }
+  *min_idle_seconds = shortest != G_MAXUINT32 ? shortest : 0;
 }

@@ -28,11 +28,14 @@ from gi.repository import Gio, GLib  # noqa: E402
 from ma_harness import MaTestCase, main, status_of, swap_total_bytes  # noqa: E402
 
 MiB = 1 << 20
-TOP_KEYS = {'mode', 'dry_run', 'percent', 'max_bytes', 'targets', 'totals'}
+TOP_KEYS = {'mode', 'dry_run', 'percent', 'max_bytes', 'order', 'min_idle', 'threads', 'targets',
+            'totals'}
 TARGET_KEYS = {'pid', 'comm', 'uid', 'status', 'error', 'message', 'eligible_bytes',
-               'planned_bytes', 'advised_bytes', 'before', 'after'}
+               'planned_bytes', 'advised_bytes', 'idle_bytes', 'idle_seconds',
+               'unknown_age_bytes', 'before', 'after'}
 MEM_KEYS = {'rss', 'anon', 'swap'}
-TOTAL_KEYS = {'eligible_bytes', 'planned_bytes', 'advised_bytes'}
+TOTAL_KEYS = {'eligible_bytes', 'planned_bytes', 'advised_bytes', 'idle_bytes',
+              'unknown_age_bytes'}
 IEC = r'\d+(\.\d)? (B|KiB|MiB|GiB|TiB)'
 
 
@@ -275,6 +278,124 @@ class MemadvisectlTest(MaTestCase):
         self.assertEqual(after['advised-bytes-cold'] - before['advised-bytes-cold'],
                          data['targets'][0]['advised_bytes'])
 
+    # -- order, min-idle, threads ---------------------------------------------
+
+    def test_flag_order(self):
+        self.start()
+        t = self.target()
+        t.map('b', 'anon', 32 * MiB)
+        data = self.ctl_json('-t', t.pid, '-d', '-j')
+        self.assertEqual(data['order'], 'coldest')
+        for args in (['--order', 'address'], ['--order=address'], ['plan', '--order', 'address'],
+                     ['reclaim', '-d', '--order', 'address']):
+            with self.subTest(args=args):
+                if args[0] in ('plan', 'reclaim'):
+                    data = self.ctl_json(args[0], '-t', t.pid, '-j', '-v', *args[1:])
+                else:
+                    data = self.ctl_json('-t', t.pid, '-d', '-j', '-v', *args)
+                self.assertEqual(data['order'], 'address')
+                starts = [int(r['start'], 16) for r in data['targets'][0]['ranges']]
+                self.assertEqual(starts, sorted(starts))
+        data = self.ctl_json('-t', t.pid, '-d', '-j', '--order', 'coldest')
+        self.assertEqual(data['order'], 'coldest')
+        for bad in ('hottest', '', 'Address'):
+            r = self.ctl('-t', t.pid, '-d', '--order', bad)
+            self.assertEqual(r.rc, 2, r)
+            self.assertIn('--order', r.err)
+            self.assertOneSentence(r.err)
+
+    def test_flag_min_idle(self):
+        self.start()
+        t = self.target()
+        start = time.monotonic()
+        data = self.ctl_json('plan', '-t', t.pid, '-j', '--min-idle', '2')
+        self.assertGreaterEqual(time.monotonic() - start, 2)
+        self.assertEqual(data['min_idle'], 2)
+        x = data['targets'][0]
+        self.assertGreaterEqual(x['idle_seconds'], 2)
+        self.assertGreater(x['idle_bytes'], 0)
+        self.assertEqual(x['idle_bytes'] + x['unknown_age_bytes'], x['planned_bytes'])
+        self.assertEqual(self.ctl_json('-t', t.pid, '-d', '-j')['min_idle'], 0)
+        for bad in ('-1', 'x', '1.5', '4294967296'):
+            r = self.ctl('-t', t.pid, '-d', '--min-idle', bad)
+            self.assertEqual(r.rc, 2, r)
+            self.assertIn('--min-idle', r.err)
+            self.assertOneSentence(r.err)
+        # Above the daemon's MaxMinIdle (300 by default): the daemon refuses.
+        r = self.ctl('-t', t.pid, '-d', '--min-idle', '301')
+        self.assertEqual(r.rc, 2, r)
+        self.assertIn('min-idle', r.err)
+        self.assertOneSentence(r.err)
+
+    def test_flag_threads(self):
+        self.start()
+        t = self.target()
+        data = self.ctl_json('-t', t.pid, '-j', '-m', 'pageout', '--threads', '1')
+        self.assertEqual(data['threads'], 1)
+        self.assertEqual(data['targets'][0]['status'], 'ok')
+        self.assertRegex(self.daemon_log_text(), r'Reclaim from .*, threads 1\n')
+        data = self.ctl_json('plan', '-t', t.pid, '-j', '--threads', '0')
+        self.assertEqual(data['threads'], 0)
+        self.assertEqual(self.ctl_json('-t', t.pid, '-d', '-j')['threads'], 0)
+        for bad in ('-2', 'two'):
+            r = self.ctl('-t', t.pid, '--threads', bad)
+            self.assertEqual(r.rc, 2, r)
+            self.assertIn('--threads', r.err)
+            self.assertOneSentence(r.err)
+
+    def test_new_flags_per_command(self):
+        for command in ('reclaim', 'plan'):
+            r = self.ctl(command, '--help')
+            for flag in ('--order=coldest|address', '--min-idle=SECONDS', '--threads=N'):
+                self.assertIn(flag, r.out)
+        r = self.ctl('--help')
+        self.assertIn('--min-idle', r.out)
+        r = self.ctl('status', '--order', 'address')
+        self.assertEqual(r.rc, 2, r)
+        self.assertOneSentence(r.err)
+
+    def test_json_idle_keys_after_a_reclaim(self):
+        self.start()
+        t1, t2 = self.target(), self.target()
+        pids = '%d,%d' % (t1.pid, t2.pid)
+        first = self.ctl_json('-t', pids, '-j')
+        for x in first['targets']:
+            self.assertEqual((x['idle_bytes'], x['idle_seconds']), (0, 0))
+            self.assertEqual(x['unknown_age_bytes'], x['planned_bytes'])
+        time.sleep(2)
+        data = self.ctl_json('-t', pids, '-j', '-d')
+        self.assertEqual((data['order'], data['min_idle'], data['threads']), ('coldest', 0, 0))
+        for x in data['targets']:
+            self.assertIsInstance(x['idle_bytes'], int)
+            self.assertIsInstance(x['idle_seconds'], int)
+            self.assertIsInstance(x['unknown_age_bytes'], int)
+            self.assertGreater(x['idle_bytes'], 0)
+            self.assertGreaterEqual(x['idle_seconds'], 2)
+            self.assertEqual(x['idle_bytes'] + x['unknown_age_bytes'], x['planned_bytes'])
+        for key in ('idle_bytes', 'unknown_age_bytes'):
+            self.assertEqual(data['totals'][key], sum(x[key] for x in data['targets']))
+
+    def test_table_says_how_much_was_known_idle(self):
+        self.start()
+        t = self.target()
+        r = self.ctl('-t', t.pid, '-d')
+        self.assertEqual(r.rc, 0, r)
+        self.assertNotIn('Known idle', r.out)
+        self.assertEqual(self.ctl('-t', t.pid).rc, 0)
+        time.sleep(2)
+        r = self.ctl('-t', t.pid, '-d')
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.splitlines()
+        self.assertRegex(lines[-2], r'^Total: ')
+        m = re.match(r'^Known idle: (?P<idle>%s) of the (?P<planned>%s) planned, untouched for '
+                     r'at least (?P<seconds>\d+) s; the rest of unknown age\.$' % (IEC, IEC),
+                     lines[-1])
+        self.assertIsNotNone(m, lines[-1])
+        self.assertGreaterEqual(int(m.group('seconds')), 2)
+        self.assertIn('planned %s' % m.group('planned'), lines[-2])
+        data = self.ctl_json('-t', t.pid, '-d', '-j')
+        self.assertGreater(data['totals']['idle_bytes'], 0)
+
     # -- subcommands ---------------------------------------------------------
 
     def test_command_reclaim(self):
@@ -430,7 +551,8 @@ class MemadvisectlTest(MaTestCase):
         self.assertEqual(x['planned_bytes'], 4 * MiB)
         self.assertEqual(set(x['before']), MEM_KEYS)
         self.assertEqual(data['totals'], {'eligible_bytes': x['eligible_bytes'],
-                                          'planned_bytes': 4 * MiB, 'advised_bytes': 0})
+                                          'planned_bytes': 4 * MiB, 'advised_bytes': 0,
+                                          'idle_bytes': 0, 'unknown_age_bytes': 4 * MiB})
 
     def test_json_failed_target(self):
         self.start()
