@@ -106,6 +106,15 @@ signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _kill(proc):
+    # runuser answers SIGTERM by waiting two seconds before it kills what it
+    # runs, and leaves that child's zombie to init: kill the child instead,
+    # and runuser reaps it and exits at once.
+    if proc.poll() is None and os.path.basename(str(proc.args[0])) == 'runuser':
+        subprocess.run(['pkill', '-KILL', '-P', str(proc.pid)], check=False)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
     if proc.poll() is None:
         proc.terminate()
         try:
