@@ -73,11 +73,15 @@ parse_options (GVariant *options, const MaSettings *settings, MaRequest *request
   guint threads = 0;
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *next;
 
+  /* iter_next, not iter_loop: a value is then freed however the loop body
+   * is left, including the early returns of an invalid option. */
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &next))
     {
+      g_autoptr (GVariant) value = next;
+
       if (g_str_equal (key, "percent"))
         {
           guint32 percent;
