@@ -57,12 +57,13 @@ job_free (MaJob *job)
   g_free (job);
 }
 
-/* Ends the call with a whole-call error; @reason keys the statistics. */
+/* Ends the call with a whole-call error, which it takes; @reason keys the
+ * statistics. */
 static void
 job_fail (MaJob *job, const char *reason, GError *error)
 {
   ma_stats_add_refused_call (job->context->stats, reason);
-  g_dbus_method_invocation_return_gerror (job->invocation, error);
+  g_dbus_method_invocation_take_error (job->invocation, error);
   job_free (job);
 }
 

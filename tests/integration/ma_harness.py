@@ -346,7 +346,8 @@ class MaTestCase(unittest.TestCase):
 
     def bus_env(self):
         env = {k: v for k, v in os.environ.items()
-               if k in ('PATH', 'LANG', 'LC_ALL', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')}
+               if k in ('PATH', 'LANG', 'LC_ALL', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS',
+                        'G_SLICE')}
         env['DBUS_SYSTEM_BUS_ADDRESS'] = self.bus_address
         return env
 
