@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "cgroups.h"
 #include "dbus-error.h"
 #include "jobs.h"
 #include "manager.h"
@@ -63,6 +64,119 @@ handle_reclaim (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation, GVa
   return handle_advise (MA_MANAGER (object), invocation, TRUE, pids, mode, options);
 }
 
+/* A PlanCgroup or ReclaimCgroup call while its members are listed. */
+typedef struct
+{
+  MaManager *manager;
+  GDBusMethodInvocation *invocation;
+  gboolean reclaim;
+  MaRequest *request;
+  char *cgroup;
+} CgroupCall;
+
+static void
+cgroup_call_free (CgroupCall *call)
+{
+  g_clear_object (&call->manager);
+  g_clear_object (&call->invocation);
+  g_clear_pointer (&call->request, ma_request_free);
+  g_free (call->cgroup);
+  g_free (call);
+}
+
+static void
+list_members_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CgroupCall *call = task_data;
+  GError *error = NULL;
+  GArray *pids = ma_cgroup_list_members (call->cgroup, MA_MAX_PIDS, &error);
+
+  if (pids == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, pids, (GDestroyNotify) g_array_unref);
+}
+
+/* The members are the pids of the request; from here on the call is a
+ * Plan or Reclaim like any other, with the same limits and checks. */
+static void
+list_members_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CgroupCall *call = g_task_get_task_data (G_TASK (result));
+  MaContext *context = call->manager->context;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) pids = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (pids == NULL)
+    {
+      g_debug ("%s from %s: %s", call->reclaim ? "ReclaimCgroup" : "PlanCgroup",
+               g_dbus_method_invocation_get_sender (call->invocation), error->message);
+      ma_stats_add_refused_call (context->stats, "invalid-args");
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  g_array_append_vals (call->request->pids, pids->data, pids->len);
+  ma_job_start (context, g_steal_pointer (&call->invocation), call->reclaim,
+                g_steal_pointer (&call->request));
+}
+
+static gboolean
+handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim,
+                      const char *cgroup, const char *mode, GVariant *options)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  MaRequest *request;
+  CgroupCall *call;
+
+  request = ma_request_parse_options (mode, options, self->context->settings, &error);
+  if (request == NULL || !ma_cgroup_path_check (cgroup, &error))
+    {
+      g_clear_pointer (&request, ma_request_free);
+      g_debug ("%s from %s: %s", reclaim ? "ReclaimCgroup" : "PlanCgroup",
+               g_dbus_method_invocation_get_sender (invocation), error->message);
+      ma_stats_add_refused_call (self->context->stats, "invalid-args");
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!self->context->kernel_supported)
+    {
+      ma_request_free (request);
+      ma_stats_add_refused_call (self->context->stats, "not-supported");
+      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR,
+                                             MA_DAEMON_ERROR_NOT_SUPPORTED,
+                                             "This kernel does not support process_madvise(2).");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  /* cgroupfs reads do not sleep on disks, but a large subtree is still
+   * work the main loop should not do. */
+  call = g_new0 (CgroupCall, 1);
+  call->manager = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  call->reclaim = reclaim;
+  call->request = request;
+  call->cgroup = g_strdup (cgroup);
+  task = g_task_new (NULL, NULL, list_members_cb, NULL);
+  g_task_set_task_data (task, call, (GDestroyNotify) cgroup_call_free);
+  g_task_run_in_thread (task, list_members_thread);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_plan_cgroup (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation, const char *cgroup,
+                    const char *mode, GVariant *options)
+{
+  return handle_advise_cgroup (MA_MANAGER (object), invocation, FALSE, cgroup, mode, options);
+}
+
+static gboolean
+handle_reclaim_cgroup (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation,
+                       const char *cgroup, const char *mode, GVariant *options)
+{
+  return handle_advise_cgroup (MA_MANAGER (object), invocation, TRUE, cgroup, mode, options);
+}
+
 static gboolean
 handle_get_statistics (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation)
 {
@@ -78,6 +192,8 @@ ma_manager_iface_init (MaDBusMemAdvise1Iface *iface)
 {
   iface->handle_plan = handle_plan;
   iface->handle_reclaim = handle_reclaim;
+  iface->handle_plan_cgroup = handle_plan_cgroup;
+  iface->handle_reclaim_cgroup = handle_reclaim_cgroup;
   iface->handle_get_statistics = handle_get_statistics;
 }
 

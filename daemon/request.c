@@ -168,9 +168,10 @@ parse_options (GVariant *options, const MaSettings *settings, MaRequest *request
   return TRUE;
 }
 
-MaRequest *
-ma_request_parse (GVariant *pids, const char *mode, GVariant *options, const MaSettings *settings,
-                  GError **error)
+/* @pids NULL: a request without pids yet (they come from a cgroup). */
+static MaRequest *
+parse (GVariant *pids, const char *mode, GVariant *options, const MaSettings *settings,
+       GError **error)
 {
   g_autoptr (MaRequest) request = g_new0 (MaRequest, 1);
 
@@ -182,9 +183,25 @@ ma_request_parse (GVariant *pids, const char *mode, GVariant *options, const MaS
                    "Argument mode must be \"cold\" or \"pageout\".");
       return NULL;
     }
-  if (!parse_pids (pids, request, error))
+  if (pids != NULL && !parse_pids (pids, request, error))
     return NULL;
   if (!parse_options (options, settings, request, error))
     return NULL;
+  if (request->pids == NULL)
+    request->pids = g_array_new (FALSE, FALSE, sizeof (guint32));
   return g_steal_pointer (&request);
+}
+
+MaRequest *
+ma_request_parse (GVariant *pids, const char *mode, GVariant *options, const MaSettings *settings,
+                  GError **error)
+{
+  return parse (pids, mode, options, settings, error);
+}
+
+MaRequest *
+ma_request_parse_options (const char *mode, GVariant *options, const MaSettings *settings,
+                          GError **error)
+{
+  return parse (NULL, mode, options, settings, error);
 }

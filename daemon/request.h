@@ -28,6 +28,10 @@ typedef struct
  * option key. */
 MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options,
                              const MaSettings *settings, GError **error);
+/* The same without pids: @request->pids is empty, for the caller to fill
+ * (0 to MA_MAX_PIDS distinct pids; the cgroup methods). */
+MaRequest *ma_request_parse_options (const char *mode, GVariant *options,
+                                     const MaSettings *settings, GError **error);
 void ma_request_free (MaRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaRequest, ma_request_free)
 

@@ -10,6 +10,7 @@
 # JSON: {"method": "Plan", "pids": [..], "mode": "cold",
 #        "options": {"percent": ["u", 30]}, "interactive": false,
 #        "timeout": 25, "exit_on_progress": false}
+# or    {"method": "PlanCgroup", "cgroup": "a/b", "mode": .., "options": ..}
 # or    {"method": "GetStatistics"} / {"method": "Get", "property": "Version"}
 #       / {"method": "Introspect"}
 # Prints one JSON object: {"value": ...} or {"error": NAME, "message": MSG},
@@ -39,6 +40,10 @@ def build_call(spec):
     if method in ('Plan', 'Reclaim'):
         options = {k: GLib.Variant(t, v) for k, (t, v) in spec.get('options', {}).items()}
         args = GLib.Variant('(ausa{sv})', (spec['pids'], spec['mode'], options))
+        return IFACE, method, args
+    if method in ('PlanCgroup', 'ReclaimCgroup'):
+        options = {k: GLib.Variant(t, v) for k, (t, v) in spec.get('options', {}).items()}
+        args = GLib.Variant('(ssa{sv})', (spec['cgroup'], spec['mode'], options))
         return IFACE, method, args
     if method == 'GetStatistics':
         return IFACE, method, None

@@ -15,6 +15,7 @@ Stable API (memadvisectl's integration tests import it too):
             t.command('map a anon 4194304')        # -> 'ok START LEN'
             results = self.call(user, 'Plan', [t.pid], 'cold',
                                 {'percent': ('u', 50)})
+            results = self.call(user, 'PlanCgroup', mode='cold', cgroup='a/b')
             self.assertEqual(results[0]['status'], 'ok')
             with self.assertRaisesCallError('org.freedesktop.DBus.Error.InvalidArgs'):
                 self.call(user, 'Plan', [], 'cold')
@@ -497,8 +498,9 @@ class MaTestCase(unittest.TestCase):
         """Starts a call as @user; returns the Popen (see call_finish)."""
         spec = dict(method=method, **extra)
         if pids is not None:
-            spec.update(pids=list(pids), mode=mode,
-                        options={k: list(v) for k, v in (options or {}).items()})
+            spec.update(pids=list(pids))
+        if pids is not None or 'cgroup' in extra:
+            spec.update(mode=mode, options={k: list(v) for k, v in (options or {}).items()})
         text = json.dumps(spec)
         if len(text) > 65536:
             fd, path = tempfile.mkstemp(dir=self.tmpdir, suffix='.json')

@@ -55,9 +55,13 @@ class InterfaceTest(MaTestCase):
             self.assertEqual(args(m), [('pids', 'au', 'in'), ('mode', 's', 'in'),
                                        ('options', 'a{sv}', 'in'),
                                        ('results', 'aa{sv}', 'out')])
+        for m in ('PlanCgroup', 'ReclaimCgroup'):
+            self.assertEqual(args(m), [('cgroup', 's', 'in'), ('mode', 's', 'in'),
+                                       ('options', 'a{sv}', 'in'),
+                                       ('results', 'aa{sv}', 'out')])
         self.assertEqual(args('GetStatistics'), [('stats', 'a{sv}', 'out')])
         self.assertEqual(sorted(m.get('name') for m in iface.findall('method')),
-                         ['GetStatistics', 'Plan', 'Reclaim'])
+                         ['GetStatistics', 'Plan', 'PlanCgroup', 'Reclaim', 'ReclaimCgroup'])
         props = {p.get('name'): (p.get('type'), p.get('access'))
                  for p in iface.findall('property')}
         self.assertEqual(props, {'Version': ('s', 'read'), 'KernelSupported': ('b', 'read'),

@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""PlanCgroup and ReclaimCgroup on real cgroups under the cgroup2 root:
+members and the cgroups below, path checks, per-process authorization."""
+import errno
+import os
+import subprocess
+
+import ma_harness
+from ma_harness import MaTestCase
+
+MiB = 1024 * 1024
+INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
+ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
+CGROUP2_ROOT = '/sys/fs/cgroup/unified'
+
+
+def cgroup2_root():
+    """The hierarchy the daemon resolves paths in (pure v2 first)."""
+    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
+        return '/sys/fs/cgroup'
+    return CGROUP2_ROOT
+
+
+def _remove_cgroup(path):
+    """Moves what is left to the root, then removes the tree, deepest first."""
+    root = cgroup2_root()
+    for top, dirs, _ in os.walk(path, topdown=False):
+        with open(os.path.join(top, 'cgroup.procs')) as f:
+            pids = f.read().split()
+        for pid in pids:
+            try:
+                with open(os.path.join(root, 'cgroup.procs'), 'w') as f:
+                    f.write(pid)
+            except OSError:
+                pass  # exited meanwhile
+        os.rmdir(top)
+
+
+class CgroupTestCase(MaTestCase):
+
+    def make_cgroup(self, rel=None):
+        """Creates a cgroup (relative to the test's own top cgroup); returns
+        its path relative to the hierarchy root."""
+        if rel is None:
+            rel = 'memadvise-test-%d' % os.getpid()
+            path = os.path.join(cgroup2_root(), rel)
+            os.mkdir(path)
+            self._defer(_remove_cgroup, path)
+            return rel
+        os.makedirs(os.path.join(cgroup2_root(), rel))
+        return rel
+
+    def move(self, target, rel):
+        with open(os.path.join(cgroup2_root(), rel, 'cgroup.procs'), 'w') as f:
+            f.write(str(target.pid))
+        with open('/proc/%d/cgroup' % target.pid) as f:
+            self.assertIn('0::/%s\n' % rel, f.read())
+
+    def target(self, user, rel, size=8 * MiB, lowentropy=False):
+        t = self.spawn_target(user)
+        t.map('a', 'anon', size, lowentropy=lowentropy)
+        self.move(t, rel)
+        return t
+
+
+class CgroupTest(CgroupTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.group = self.add_group()
+        self.alice = self.add_user(groups=[self.group])
+        self.bob = self.add_user()
+        self.install_group_rule(self.group)
+        self.start_polkitd()
+        self.start_daemon()
+        self.top = self.make_cgroup()
+
+    def test_plan_cgroup_lists_members_in_pid_order(self):
+        a = self.target(self.alice, self.top)
+        b = self.target(self.alice, self.top)
+        results = self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top,
+                            options={'percent': ('u', 50)})
+        self.assertEqual([r['pid'] for r in results], sorted([a.pid, b.pid]))
+        for r in results:
+            self.assertEqual(r['status'], 'ok', r.get('message'))
+            self.assertEqual(r['uid'], self.uid_of(self.alice))
+            self.assertGreaterEqual(r['eligible-bytes'], 8 * MiB)
+            self.assertGreater(r['planned-bytes'], 0)
+            self.assertEqual(r['advised-bytes'], 0)
+
+    def test_plan_cgroup_includes_child_cgroups(self):
+        child = self.make_cgroup(self.top + '/child/grandchild')
+        a = self.target(self.alice, self.top)
+        b = self.target(self.alice, child)
+        results = self.call(self.alice, 'PlanCgroup', mode='cold', cgroup='/' + self.top)
+        self.assertEqual([r['pid'] for r in results], sorted([a.pid, b.pid]))
+        # The child alone holds only its own member.
+        results = self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=child)
+        self.assertEqual([r['pid'] for r in results], [b.pid])
+
+    def test_empty_cgroup_gives_empty_list(self):
+        self.assertEqual(self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top), [])
+
+    def test_reclaim_cgroup_cold_keeps_contents(self):
+        a = self.target(self.alice, self.top)
+        b = self.target(self.alice, self.top)
+        sums = [a.checksum('a'), b.checksum('a')]
+        results = self.call(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top,
+                            options={'percent': ('u', 100)})
+        self.assertEqual([r['pid'] for r in results], sorted([a.pid, b.pid]))
+        for r in results:
+            self.assertEqual(r['status'], 'ok', r.get('message'))
+            self.assertGreaterEqual(r['advised-bytes'], 8 * MiB)
+            self.assertIn('rss-after', r)
+        self.assertEqual([a.checksum('a'), b.checksum('a')], sums)
+
+    def test_other_users_members_not_authorized_own_proceed(self):
+        own = self.target(self.alice, self.top)
+        other = self.target(self.bob, self.top)
+        results = self.call(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top,
+                            options={'percent': ('u', 100)})
+        by_pid = {r['pid']: r for r in results}
+        self.assertEqual(sorted(by_pid), sorted([own.pid, other.pid]))
+        self.assertEqual(by_pid[own.pid]['status'], 'ok', by_pid[own.pid].get('message'))
+        self.assertEqual(by_pid[other.pid]['status'], 'failed')
+        self.assertEqual(by_pid[other.pid]['error'], 'not-authorized')
+        self.assertEqual(by_pid[other.pid]['advised-bytes'], 0)
+
+    def test_only_other_users_members_access_denied(self):
+        self.target(self.bob, self.top)
+        with self.assertRaisesCallError(ACCESS_DENIED):
+            self.call(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top)
+        with self.assertRaisesCallError(ACCESS_DENIED):
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
+
+    def test_bad_paths_invalid_args(self):
+        os.mkdir(os.path.join(cgroup2_root(), self.top, 'b'))
+        for path in ('..', '../' + self.top, self.top + '/../' + self.top,
+                     self.top + '/b/..', self.top + '//b', self.top + '/./b', self.top + '/',
+                     '', '.', 'memadvise-no-such-cgroup-%d' % os.getpid(),
+                     self.top + '/cgroup.procs', self.top + '/b/cgroup.procs'):
+            with self.subTest(path=path):
+                with self.assertRaisesCallError(INVALID_ARGS):
+                    self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=path)
+        # The control: the same cgroup by a good path is fine.
+        self.assertEqual(self.call(self.alice, 'PlanCgroup', mode='cold',
+                                   cgroup=self.top + '/b'), [])
+
+    def test_cgroupfs_refuses_symlinks(self):
+        # RESOLVE_NO_SYMLINKS guards a case cgroupfs cannot produce: the
+        # kernel refuses symbolic links in the hierarchy.
+        with self.assertRaises(OSError) as cm:
+            os.symlink('.', os.path.join(cgroup2_root(), self.top, 'link'))
+        self.assertEqual(cm.exception.errno, errno.EPERM)
+
+    def test_path_crossing_a_mount_invalid_args(self):
+        # A file system mounted over a cgroup directory (with a symlink
+        # leading back up) is outside the hierarchy.
+        mnt = os.path.join(cgroup2_root(), self.top, 'mnt')
+        os.mkdir(mnt)
+        subprocess.run(['mount', '-t', 'tmpfs', 'memadvise-test', mnt], check=True)
+        self._defer(subprocess.run, ['umount', mnt])
+        os.mkdir(os.path.join(mnt, 'dir'))
+        os.symlink('..', os.path.join(mnt, 'up'))
+        for path in (self.top + '/mnt', self.top + '/mnt/dir', self.top + '/mnt/up'):
+            with self.subTest(path=path):
+                with self.assertRaisesCallError(INVALID_ARGS):
+                    self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=path)
+
+    def test_bad_mode_and_options_invalid_args(self):
+        with self.assertRaisesCallError(INVALID_ARGS):
+            self.call(self.alice, 'PlanCgroup', mode='dontneed', cgroup=self.top)
+        with self.assertRaisesCallError(INVALID_ARGS) as cm:
+            self.call(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top,
+                      options={'percent': ('u', 0)})
+        self.assertIn('percent', cm.exception.message)
+
+    def test_more_than_1024_members_invalid_args(self):
+        # 1025 sleeping children of one process, all moved into the cgroup.
+        procs = os.path.join(cgroup2_root(), self.top, 'cgroup.procs')
+        script = ('import os, time\n'
+                  'for _ in range(1025):\n'
+                  '    if os.fork() == 0:\n'
+                  '        time.sleep(120); os._exit(0)\n'
+                  'print("ready", flush=True)\n'
+                  'time.sleep(120)\n')
+        # Root moves the shell (writing cgroup.procs needs it), which then
+        # becomes the test user's process tree.
+        proc = subprocess.Popen(['sh', '-c', 'echo $$ > "$1" && shift && exec "$@"', 'sh', procs,
+                                 'runuser', '-u', self.alice, '--', ma_harness.PYTHON, '-c',
+                                 script], stdout=subprocess.PIPE, universal_newlines=True)
+        self._defer(self._kill_cgroup, os.path.join(cgroup2_root(), self.top))
+        self.assertEqual(proc.stdout.readline().strip(), 'ready')
+        with open(procs) as f:
+            self.assertGreater(len(f.read().split()), 1024)
+        with self.assertRaisesCallError(INVALID_ARGS) as cm:
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
+        self.assertIn('1024', cm.exception.message)
+        proc.stdout.close()
+
+    @staticmethod
+    def _kill_cgroup(path):
+        with open(os.path.join(path, 'cgroup.kill'), 'w') as f:
+            f.write('1')
+        for _ in range(100):
+            with open(os.path.join(path, 'cgroup.procs')) as f:
+                if not f.read().strip():
+                    break
+            subprocess.run(['sleep', '0.05'])
+
+
+class CgroupSwapTest(CgroupTestCase):
+    """ReclaimCgroup pageout (needs swap)."""
+
+    def setUp(self):
+        super().setUp()
+        self.assertGreater(ma_harness.swap_total_bytes(), 0, 'run under tests/with-swap')
+        self.group = self.add_group()
+        self.alice = self.add_user(groups=[self.group])
+        self.install_group_rule(self.group)
+        self.start_polkitd()
+        self.start_daemon()
+        self.top = self.make_cgroup()
+
+    def test_reclaim_cgroup_pageout_swaps_members_out(self):
+        child = self.make_cgroup(self.top + '/child')
+        a = self.target(self.alice, self.top, 32 * MiB, lowentropy=True)
+        b = self.target(self.alice, child, 32 * MiB, lowentropy=True)
+        sums = [a.checksum('a'), b.checksum('a')]
+        results = self.call(self.alice, 'ReclaimCgroup', mode='pageout', cgroup=self.top,
+                            options={'percent': ('u', 100)})
+        self.assertEqual([r['pid'] for r in results], sorted([a.pid, b.pid]))
+        for r in results:
+            self.assertEqual(r['status'], 'ok', r.get('message'))
+            self.assertGreaterEqual(r['advised-bytes'], 32 * MiB)
+            self.assertGreater(r['swap-after'], r['swap-before'])
+        for t in (a, b):
+            _, _, swapped = t.residency('a')
+            self.assertGreater(swapped, 0)
+        self.assertEqual([a.checksum('a'), b.checksum('a')], sums)
+
+
+if __name__ == '__main__':
+    ma_harness.main()
