@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Memory pressure: low-memory-monitor's LowMemoryWarning on the system bus
+ * while it runs, else a PSI trigger on /proc/pressure/memory. Either one
+ * starts reclaiming background apps, longest idle first, until the PSI
+ * "some avg10" figure falls under PressureRecoveredAvg10.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "session.h"
+
+#define LMM_NAME "org.freedesktop.LowMemoryMonitor"
+#define LMM_PATH "/org/freedesktop/LowMemoryMonitor"
+#define PSI_PATH "/proc/pressure/memory"
+
+gboolean
+sess_pressure_high (SessAgent *agent)
+{
+  g_autofree char *contents = NULL;
+  double avg10;
+
+  if (!g_file_get_contents (PSI_PATH, &contents, NULL, NULL))
+    return FALSE; /* no PSI: one app a warning */
+  if (sscanf (contents, "some avg10=%lf", &avg10) != 1)
+    return FALSE;
+  return avg10 >= agent->config->pressure_recovered_avg10;
+}
+
+static void
+on_low_memory_warning (GDBusConnection *connection, const char *sender, const char *path,
+                       const char *interface, const char *signal, GVariant *parameters,
+                       gpointer user_data)
+{
+  SessAgent *agent = user_data;
+  guint8 level;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(y)")))
+    return;
+  g_variant_get (parameters, "(y)", &level);
+  g_message ("LowMemoryWarning(%u)", level);
+  if (level > 0)
+    sess_policy_pressure (agent);
+}
+
+static gboolean
+on_psi (int fd, GIOCondition condition, gpointer user_data)
+{
+  SessAgent *agent = user_data;
+
+  if (condition & G_IO_ERR)
+    {
+      g_warning ("The PSI trigger on " PSI_PATH " failed; no longer watching it");
+      agent->psi_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  if (!agent->lmm_present)
+    {
+      g_message ("PSI trigger: memory pressure");
+      sess_policy_pressure (agent);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+psi_start (SessAgent *agent)
+{
+  g_autofree char *trigger = NULL;
+  int fd;
+
+  if (agent->psi_fd >= 0)
+    return;
+  fd = open (PSI_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      g_message ("No PSI trigger (%s: %s); memory pressure is seen through "
+                 "low-memory-monitor only",
+                 PSI_PATH, g_strerror (errno));
+      return;
+    }
+  /* Unprivileged triggers need a window that is a multiple of 2 s. */
+  trigger = g_strdup_printf ("some %u %u", agent->config->psi_stall_ms * 1000,
+                             agent->config->psi_window_ms * 1000);
+  if (write (fd, trigger, strlen (trigger) + 1) < 0)
+    {
+      g_message ("Cannot set the PSI trigger \"%s\" on %s: %s", trigger, PSI_PATH,
+                 g_strerror (errno));
+      close (fd);
+      return;
+    }
+  agent->psi_fd = fd;
+  agent->psi_source = g_unix_fd_add (fd, G_IO_PRI | G_IO_ERR, on_psi, agent);
+  g_debug ("PSI trigger \"%s\" set", trigger);
+}
+
+static void
+psi_stop (SessAgent *agent)
+{
+  g_clear_handle_id (&agent->psi_source, g_source_remove);
+  if (agent->psi_fd >= 0)
+    close (agent->psi_fd);
+  agent->psi_fd = -1;
+}
+
+static void
+on_lmm_appeared (GDBusConnection *connection, const char *name, const char *owner,
+                 gpointer user_data)
+{
+  SessAgent *agent = user_data;
+
+  g_debug ("low-memory-monitor runs: following its warnings");
+  agent->lmm_present = TRUE;
+  psi_stop (agent);
+}
+
+static void
+on_lmm_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  SessAgent *agent = user_data;
+
+  agent->lmm_present = FALSE;
+  psi_start (agent);
+}
+
+void
+sess_pressure_init (SessAgent *agent)
+{
+  agent->psi_fd = -1;
+  if (!agent->config->pressure)
+    return;
+  agent->lmm_subscription = g_dbus_connection_signal_subscribe (
+      agent->system_bus, LMM_NAME, LMM_NAME, "LowMemoryWarning", LMM_PATH, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_low_memory_warning, agent, NULL);
+  agent->lmm_watch
+      = g_bus_watch_name_on_connection (agent->system_bus, LMM_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                        on_lmm_appeared, on_lmm_vanished, agent, NULL);
+}
+
+void
+sess_pressure_shutdown (SessAgent *agent)
+{
+  if (agent->lmm_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (agent->system_bus, agent->lmm_subscription);
+  agent->lmm_subscription = 0;
+  g_clear_handle_id (&agent->lmm_watch, g_bus_unwatch_name);
+  psi_stop (agent);
+}

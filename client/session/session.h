@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * memadvise-session: the desktop session agent. It watches the user's app
+ * cgroups and reclaims the ones in the background through memadvised's
+ * ReclaimCgroup. How it decides is memadvise-session(1).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SESS_DAEMON_NAME "org.memadvise.MemAdvise1"
+#define SESS_DAEMON_PATH "/org/memadvise/MemAdvise1"
+#define SESS_DAEMON_INTERFACE "org.memadvise.MemAdvise1"
+#define SESS_NAME "org.memadvise.Session1"
+#define SESS_PATH "/org/memadvise/Session1"
+
+/* config.c */
+typedef struct
+{
+  gint64 background_us; /* BackgroundMinutes / BackgroundSeconds */
+  gint64 backoff_us;    /* BackoffMinutes / BackoffSeconds */
+  char *mode;           /* "cold" or "pageout" */
+  guint percent;        /* 1-100 */
+  guint min_free_swap_percent;
+  guint64 max_bytes_per_minute; /* 0: no cap */
+  gboolean screen_lock;
+  gboolean pressure;
+  double pressure_recovered_avg10; /* PSI "some avg10" under which pressure has fallen */
+  guint psi_stall_ms;
+  guint psi_window_ms;
+} SessConfig;
+
+SessConfig *sess_config_new_default (void);
+void sess_config_free (SessConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SessConfig, sess_config_free)
+/* Reads @path over the defaults; a missing file is not an error. */
+gboolean sess_config_load (SessConfig *config, const char *path, GError **error);
+char *sess_config_default_path (void);
+
+/* One app cgroup under the user's app.slice. */
+typedef struct
+{
+  char *cgroup; /* relative to the hierarchy root, as ReclaimCgroup takes it */
+  char *unit;   /* app-gnome-org.example.App-1234.scope */
+  char *app_id; /* org.example.App */
+  gboolean focused;
+  gint64 background_since; /* CLOCK_MONOTONIC µs; -1: unknown or focused */
+  gboolean due_done;       /* the background delay fired for this background period */
+  gint64 last_reclaim;     /* CLOCK_MONOTONIC µs; 0: never */
+} SessApp;
+
+typedef struct _SessAgent SessAgent;
+
+typedef enum
+{
+  SESS_TRIGGER_BACKGROUND,
+  SESS_TRIGGER_SCREEN_LOCK,
+  SESS_TRIGGER_PRESSURE,
+} SessTrigger;
+
+struct _SessAgent
+{
+  SessConfig *config;
+  GMainLoop *loop;
+  GDBusConnection *system_bus;
+  GDBusConnection *session_bus;
+
+  /* apps.c */
+  char *slice_rel;  /* .../user@UID.service/app.slice */
+  char *slice_abs;  /* the same in the cgroup2 mount */
+  char *own_cgroup; /* the agent's own cgroup: never a target */
+  GHashTable *apps; /* unit name -> SessApp */
+  int inotify_fd;
+  guint inotify_source;
+
+  /* policy.c */
+  GQueue queue; /* SessApp unit names (char *) waiting for a reclaim */
+  gboolean calling;
+  guint timer;      /* the next app whose background delay ends */
+  guint rate_timer; /* the rate cap lets the next call through */
+  GArray *spent;    /* SessSpent: bytes advised in the last minute */
+  gboolean pressure_episode;
+
+  /* screensaver.c, pressure.c, kde.c */
+  GPtrArray *subscriptions; /* guint signal ids on session_bus */
+  guint lmm_subscription;
+  guint lmm_watch;
+  gboolean lmm_present;
+  int psi_fd;
+  guint psi_source;
+  guint session_name;
+  gpointer session_skeleton;
+};
+
+/* apps.c */
+gboolean sess_apps_init (SessAgent *agent, GError **error);
+void sess_apps_shutdown (SessAgent *agent);
+char *sess_app_id_from_unit (const char *unit);
+SessApp *sess_apps_lookup (SessAgent *agent, const char *unit);
+
+/* gnome.c: applies user.xdg.inactive-since of @app's cgroup. */
+void sess_gnome_read (SessAgent *agent, SessApp *app);
+gboolean sess_gnome_parse (const char *value, gboolean *focused, gint64 *since);
+
+/* policy.c */
+void sess_policy_init (SessAgent *agent);
+void sess_policy_shutdown (SessAgent *agent);
+void sess_policy_foreground (SessAgent *agent, SessApp *app);
+void sess_policy_background (SessAgent *agent, SessApp *app, gint64 since);
+void sess_policy_reschedule (SessAgent *agent);
+void sess_policy_reclaim_all (SessAgent *agent, SessTrigger trigger);
+void sess_policy_pressure (SessAgent *agent);
+void sess_policy_forget (SessAgent *agent, const char *unit);
+gboolean sess_policy_eligible (SessAgent *agent, SessApp *app, gint64 now);
+const char *sess_policy_choose_mode (const SessConfig *config, guint64 swap_total,
+                                     guint64 swap_free);
+
+/* screensaver.c */
+void sess_screensaver_init (SessAgent *agent);
+
+/* pressure.c */
+void sess_pressure_init (SessAgent *agent);
+void sess_pressure_shutdown (SessAgent *agent);
+gboolean sess_pressure_high (SessAgent *agent);
+
+/* kde.c */
+void sess_kde_init (SessAgent *agent);
+void sess_kde_shutdown (SessAgent *agent);
+
+G_END_DECLS

@@ -1,0 +1,451 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""memadvise-session against the real memadvised on a private system bus:
+real app cgroups under user@UID.service/app.slice holding ma-test-target
+processes of a test user, user.xdg.inactive-since set as Mutter sets it,
+dbusmock's gnome_screensaver on a private session bus and
+low_memory_monitor on the private system bus. Decisions are read from
+the daemon's statistics (calls-reclaim) and, in pageout mode, from the
+targets' swap."""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
+
+import ma_harness  # noqa: E402
+from ma_harness import MaTestCase, PYTHON  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
+
+MiB = 1024 * 1024
+XATTR = 'user.xdg.inactive-since'
+SESSION_NAME = 'org.memadvise.Session1'
+SESSION_PATH = '/org/memadvise/Session1'
+LMM_NAME = 'org.freedesktop.LowMemoryMonitor'
+
+
+def cgroup2_root():
+    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
+        return '/sys/fs/cgroup'
+    return '/sys/fs/cgroup/unified'
+
+
+def monotonic_us():
+    return int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1000000)
+
+
+def swap_bytes(pid):
+    return int(ma_harness.status_of(pid)['VmSwap'].split()[0]) * 1024
+
+
+def _remove_cgroups(paths):
+    """Moves what is left to the root, then removes the cgroups, deepest first."""
+    root = cgroup2_root()
+    for path in sorted(paths, key=len, reverse=True):
+        if not os.path.isdir(path):
+            continue
+        with open(os.path.join(path, 'cgroup.procs')) as f:
+            pids = f.read().split()
+        for pid in pids:
+            try:
+                with open(os.path.join(root, 'cgroup.procs'), 'w') as f:
+                    f.write(pid)
+            except OSError:
+                pass  # exited meanwhile
+        os.rmdir(path)
+
+
+def _agent_binary():
+    path = os.environ.get('MA_SESSION')
+    if path:
+        return path
+    return os.path.join(ma_harness.SOURCE_ROOT, 'build', 'client', 'session', 'memadvise-session')
+
+
+class SessionTestCase(MaTestCase):
+    mode = 'cold'
+
+    def setUp(self):
+        super().setUp()
+        self.user = self.add_user()
+        self.uid = self.uid_of(self.user)
+        self.polkit = self.start_polkit_mock()
+        # An active session's user may reclaim its own processes without
+        # a prompt (reclaim-own allow_active=yes); the mock stands for it.
+        self.polkit.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
+        self.start_daemon()
+        self.start_session_bus()
+        self.slice_rel = 'user.slice/user-%d.slice/user@%d.service/app.slice' % (self.uid, self.uid)
+        self.created = []
+        self._defer(_remove_cgroups, self.created)
+        self.mkdirs(self.slice_rel)
+        self.apps = 0
+
+    def mkdirs(self, rel):
+        path = cgroup2_root()
+        for part in rel.split('/'):
+            path = os.path.join(path, part)
+            if not os.path.isdir(path):
+                os.mkdir(path)
+                self.created.append(path)
+        return path
+
+    def start_session_bus(self):
+        socket = os.path.join(self.tmpdir, 'session_bus_socket')
+        config = os.path.join(self.tmpdir, 'session.conf')
+        with open(config, 'w') as f:
+            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+''' % socket)
+        proc = subprocess.Popen(['dbus-daemon', '--config-file=' + config, '--nofork',
+                                 '--print-address'], stdout=subprocess.PIPE,
+                                universal_newlines=True)
+        self._defer(ma_harness._kill, proc)
+        self.session_address = proc.stdout.readline().strip()
+        self.assertTrue(self.session_address, 'the session dbus-daemon did not start')
+        self.session_bus = Gio.DBusConnection.new_for_address_sync(
+            self.session_address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        self._defer(self.session_bus.close_sync, None)
+
+    def session_env(self):
+        env = self.bus_env()
+        env['DBUS_SESSION_BUS_ADDRESS'] = self.session_address
+        return env
+
+    def wait_for_session_name(self, name, proc, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            reply = self.session_bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                               'org.freedesktop.DBus', 'NameHasOwner',
+                                               GLib.Variant('(s)', (name,)), None, 0, 5000, None)
+            if reply.unpack()[0]:
+                return
+            self.assertIsNone(proc.poll(), '%s exited' % name)
+            time.sleep(0.05)
+        self.fail('%s did not appear on the session bus' % name)
+
+    def add_app(self, app_id='org.example.App', size=16 * MiB):
+        """An app scope holding a target of the test user with @size bytes
+        of anonymous memory; returns (target, cgroup path)."""
+        self.apps += 1
+        unit = 'app-gnome-%s-%d.scope' % (app_id, 1000 + self.apps)
+        path = self.mkdirs(os.path.join(self.slice_rel, unit))
+        target = self.spawn_target(self.user)
+        target.map('a', 'anon', size)
+        with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+            f.write(str(target.pid))
+        return target, path
+
+    def set_inactive_since(self, path, value):
+        os.setxattr(path, XATTR, str(value).encode())
+
+    def start_agent(self, **keys):
+        config = {'BackgroundSeconds': '2', 'BackoffSeconds': '3600', 'Mode': self.mode,
+                  'Percent': '100', 'MaxBytesPerMinute': '0'}
+        config.update({k: str(v) for k, v in keys.items()})
+        path = os.path.join(self.tmpdir, 'session.conf')
+        with open(path, 'w') as f:
+            f.write('[Session]\n')
+            for key, value in config.items():
+                f.write('%s=%s\n' % (key, value))
+        os.chmod(self.tmpdir, 0o755)
+        os.chmod(path, 0o644)
+        self.agent_log = open(os.path.join(self.tmpdir, 'agent.log'), 'w+')
+        self._defer(self.agent_log.close)
+        self.agent = subprocess.Popen(
+            ['runuser', '-u', self.user, '--', 'env', '-i'] +
+            ['%s=%s' % kv for kv in self.session_env().items()] +
+            ['G_DEBUG=fatal-criticals', _agent_binary(), '--verbose', '--config', path],
+            stdout=self.agent_log, stderr=subprocess.STDOUT)
+        self._defer(ma_harness._kill, self.agent)
+        self.wait_for_session_name(SESSION_NAME, self.agent)
+        self.wait_for_log('Watching the apps in %s' % self.slice_rel)
+
+    def log_text(self):
+        self.agent_log.flush()
+        with open(self.agent_log.name) as f:
+            return f.read()
+
+    def wait_for_log(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_text():
+                return
+            self.assertIsNone(self.agent.poll(), 'the agent exited:\n' + self.log_text())
+            time.sleep(0.05)
+        self.fail('%r not in the agent log:\n%s' % (text, self.log_text()))
+
+    def reclaims(self):
+        return self.statistics()['calls-reclaim']
+
+    def wait_for_reclaims(self, count, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.reclaims() >= count:
+                return
+            self.assertIsNone(self.agent.poll(), 'the agent exited:\n' + self.log_text())
+            time.sleep(0.1)
+        self.fail('%d reclaims, not %d:\n%s' % (self.reclaims(), count, self.log_text()))
+
+    def assertReclaimsStay(self, count, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.assertEqual(self.reclaims(), count, self.log_text())
+            self.assertIsNone(self.agent.poll(), 'the agent exited:\n' + self.log_text())
+            time.sleep(0.1)
+
+    def call_session(self, method, app_id):
+        self.session_bus.call_sync(SESSION_NAME, SESSION_PATH, SESSION_NAME, method,
+                                   GLib.Variant('(s)', (app_id,)), None, 0, 5000, None)
+
+
+class SessionTest(SessionTestCase):
+
+    def test_background_app_is_reclaimed_after_the_delay(self):
+        _, path = self.add_app()
+        self.start_agent(BackgroundSeconds=3)
+        self.set_inactive_since(path, monotonic_us())
+        start = time.monotonic()
+        self.wait_for_reclaims(1)
+        self.assertGreaterEqual(time.monotonic() - start, 2.5)
+        self.wait_for_log('Reclaimed org.example.App (background)')
+        self.assertGreater(self.statistics()['advised-bytes-cold'], 0)
+
+    def test_app_in_background_before_the_agent_started_is_reclaimed(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us() - 60 * 1000000)
+        self.start_agent(BackgroundSeconds=30)
+        self.wait_for_reclaims(1, timeout=10)
+
+    def test_focused_app_is_never_reclaimed(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, -1)
+        self.start_agent(BackgroundSeconds=1)
+        self.assertReclaimsStay(0, 3)
+
+    def test_focused_app_is_not_reclaimed_on_screen_lock(self):
+        _, focused = self.add_app('org.example.Focused')
+        _, background = self.add_app('org.example.Background')
+        self.set_inactive_since(focused, -1)
+        self.set_inactive_since(background, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=3600)
+        screensaver.SetActive('(b)', True)
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.Background (screen lock)')
+        self.assertReclaimsStay(1, 2)
+        self.assertNotIn('Reclaimed org.example.Focused', self.log_text())
+
+    def test_app_that_comes_to_the_front_before_the_delay_is_not_reclaimed(self):
+        _, path = self.add_app()
+        self.start_agent(BackgroundSeconds=3)
+        self.set_inactive_since(path, monotonic_us())
+        time.sleep(1)
+        self.set_inactive_since(path, -1)
+        self.assertReclaimsStay(0, 4)
+
+    def test_screen_lock_reclaims_every_background_app(self):
+        paths = [self.add_app('org.example.App%d' % i)[1] for i in range(3)]
+        for path in paths:
+            self.set_inactive_since(path, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=3600)
+        self.assertReclaimsStay(0, 1)
+        screensaver.SetActive('(b)', True)
+        self.wait_for_reclaims(3)
+        for i in range(3):
+            self.wait_for_log('Reclaimed org.example.App%d (screen lock)' % i)
+
+    def test_screen_unlock_reclaims_nothing(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=3600)
+        screensaver.SetActive('(b)', False)
+        self.wait_for_log('ActiveChanged(false)')
+        self.assertReclaimsStay(0, 1)
+
+    def test_low_memory_warning_reclaims_the_longest_idle_app(self):
+        now = monotonic_us()
+        _, older = self.add_app('org.example.Older')
+        _, newer = self.add_app('org.example.Newer')
+        self.set_inactive_since(newer, now - 10 * 1000000)
+        self.set_inactive_since(older, now - 20 * 1000000)
+        lmm = self.start_low_memory_monitor()
+        # PSI's "some avg10" is never at or above 100: pressure always
+        # "falls" after the first app, so exactly one is reclaimed.
+        self.start_agent(BackgroundSeconds=3600, PressureRecoveredAvg10=100)
+        self.wait_for_log('low-memory-monitor runs')
+        lmm.EmitWarning('(y)', 100)
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.Older (memory pressure)')
+        self.assertReclaimsStay(1, 2)
+
+    def test_low_memory_warning_reclaims_until_pressure_falls(self):
+        for i in range(3):
+            self.set_inactive_since(self.add_app('org.example.App%d' % i)[1], monotonic_us())
+        lmm = self.start_low_memory_monitor()
+        # avg10 is always at or above 0: pressure never falls, so every
+        # background app is reclaimed, one after the other.
+        self.start_agent(BackgroundSeconds=3600, PressureRecoveredAvg10=0)
+        self.wait_for_log('low-memory-monitor runs')
+        lmm.EmitWarning('(y)', 50)
+        self.wait_for_reclaims(3)
+        self.assertReclaimsStay(3, 1)
+
+    def test_app_backgrounded_through_session1_is_reclaimed(self):
+        self.add_app('org.kde.dolphin')
+        self.start_agent(BackgroundSeconds=2)
+        self.call_session('AppForegrounded', 'org.kde.dolphin.desktop')
+        self.assertReclaimsStay(0, 3)
+        self.call_session('AppBackgrounded', 'org.kde.dolphin')
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.kde.dolphin (background)')
+
+    def test_session1_rejects_an_empty_app_id(self):
+        self.start_agent()
+        with self.assertRaises(GLib.Error) as cm:
+            self.call_session('AppBackgrounded', '')
+        self.assertIn('org.freedesktop.DBus.Error.InvalidArgs', cm.exception.message)
+        self.call_session('AppBackgrounded', 'org.example.NotRunning')
+
+    def test_back_off_prevents_a_second_reclaim(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=1, BackoffSeconds=3600)
+        self.wait_for_reclaims(1)
+        screensaver.SetActive('(b)', True)
+        self.wait_for_log('screen lock: reclaiming 0 background apps')
+        self.assertReclaimsStay(1, 2)
+
+    def test_back_off_ends(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=1, BackoffSeconds=2)
+        self.wait_for_reclaims(1)
+        time.sleep(2.5)
+        screensaver.SetActive('(b)', True)
+        self.wait_for_reclaims(2)
+
+    def test_coming_to_the_front_resets_the_back_off(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        self.start_agent(BackgroundSeconds=1, BackoffSeconds=3600)
+        self.wait_for_reclaims(1)
+        self.set_inactive_since(path, -1)
+        self.wait_for_log('came to the front')
+        self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(2)
+
+    def test_rate_cap_defers_the_next_reclaim(self):
+        for i in range(2):
+            self.set_inactive_since(self.add_app('org.example.App%d' % i)[1], monotonic_us())
+        # The first call may advise 4 MiB of the app's 16: then the minute's
+        # budget is spent and the second app waits for the next minute.
+        self.start_agent(BackgroundSeconds=1, MaxBytesPerMinute='4M')
+        self.wait_for_reclaims(1)
+        self.wait_for_log('rate cap reached')
+        self.assertReclaimsStay(1, 3)
+        self.assertLessEqual(self.statistics()['advised-bytes-cold'], 4 * MiB)
+
+    def test_app_scope_created_after_start_is_watched(self):
+        self.start_agent(BackgroundSeconds=1)
+        _, path = self.add_app('org.example.Late')
+        self.wait_for_log('app org.example.Late (app-gnome-org.example.Late-1001.scope) appeared')
+        self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(1)
+
+    def test_bad_configuration_is_refused(self):
+        path = os.path.join(self.tmpdir, 'bad.conf')
+        with open(path, 'w') as f:
+            f.write('[Session]\nMode=dontneed\n')
+        os.chmod(self.tmpdir, 0o755)
+        os.chmod(path, 0o644)
+        r = subprocess.run(['runuser', '-u', self.user, '--', _agent_binary(), '--config', path],
+                           env=self.session_env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertIn('Mode=dontneed', r.stdout)
+
+    # -- mocks -------------------------------------------------------------
+
+    def start_screensaver(self):
+        env = dict(self.session_env())
+        proc = subprocess.Popen([PYTHON, '-m', 'dbusmock', '--template', 'gnome_screensaver'],
+                                env=env, stdout=subprocess.DEVNULL)
+        self._defer(ma_harness._kill, proc)
+        self.wait_for_session_name('org.gnome.ScreenSaver', proc)
+        return Gio.DBusProxy.new_sync(self.session_bus, Gio.DBusProxyFlags.DO_NOT_LOAD_PROPERTIES,
+                                      None, 'org.gnome.ScreenSaver', '/org/gnome/ScreenSaver',
+                                      'org.gnome.ScreenSaver', None)
+
+    def start_low_memory_monitor(self):
+        # The harness's private system bus lets root own only polkit's name:
+        # add low-memory-monitor's the way its own bus policy file does.
+        config = os.path.join(self.tmpdir, 'system.conf')
+        with open(config) as f:
+            text = f.read()
+        self.assertIn('</busconfig>', text)
+        with open(config, 'w') as f:
+            f.write(text.replace('</busconfig>', '<policy user="root"><allow own="%s"/>'
+                                 '<allow send_destination="%s"/></policy>\n'
+                                 '</busconfig>' % (LMM_NAME, LMM_NAME)))
+        self.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                           'ReloadConfig', None, None, 0, 5000, None)
+        proc = subprocess.Popen([PYTHON, '-m', 'dbusmock', '--system', '--template',
+                                 'low_memory_monitor'], env=self.bus_env(),
+                                stdout=subprocess.DEVNULL)
+        self._defer(ma_harness._kill, proc)
+        self.wait_for_name(LMM_NAME, proc=proc)
+        return Gio.DBusProxy.new_sync(self.bus, Gio.DBusProxyFlags.DO_NOT_LOAD_PROPERTIES, None,
+                                      LMM_NAME, '/org/freedesktop/LowMemoryMonitor',
+                                      'org.freedesktop.DBus.Mock', None)
+
+
+class SessionSwapTest(SessionTestCase):
+    mode = 'pageout'
+
+    def test_pageout_moves_the_background_app_to_swap(self):
+        target, path = self.add_app(size=32 * MiB)
+        before = swap_bytes(target.pid)
+        self.start_agent(BackgroundSeconds=1, MinFreeSwapPercent=0)
+        self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.App (background)')
+        after = swap_bytes(target.pid)
+        self.assertGreater(after - before, 16 * MiB)
+
+    def test_pageout_falls_back_to_cold_when_swap_is_short(self):
+        # Some swap in use, so less than 100% of it is free.
+        other = self.spawn_target(self.user)
+        other.map('a', 'anon', 8 * MiB)
+        self.call(self.user, 'Reclaim', [other.pid], 'pageout', {'percent': ('u', 100)})
+        self.assertGreater(swap_bytes(other.pid), 0)
+        target, path = self.add_app(size=32 * MiB)
+        before = swap_bytes(target.pid)
+        self.start_agent(BackgroundSeconds=1, MinFreeSwapPercent=100)
+        self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(2)
+        self.wait_for_log('with cold instead of pageout')
+        self.assertLess(swap_bytes(target.pid) - before, MiB)
+
+
+if __name__ == '__main__':
+    ma_harness.main()
