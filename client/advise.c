@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * reclaim and plan (and the flags without a command): resolve the targets,
- * call Reclaim or Plan, show progress, print the table or JSON.
+ * call Reclaim or Plan (ReclaimCgroup or PlanCgroup once per cgroup of
+ * --cgroup, --unit or --app, results merged), show progress, print the
+ * table or JSON.
  *
  * The call runs asynchronously so Progress signals and Ctrl-C are handled
  * while the daemon works. On Ctrl-C the client leaves the bus, which is
@@ -77,7 +79,7 @@ collect_pids (const CtlOptions *options, GError **error)
 }
 
 static GVariant *
-build_parameters (const CtlOptions *options, GArray *pids)
+build_options (const CtlOptions *options)
 {
   GVariantBuilder builder;
 
@@ -92,11 +94,55 @@ build_parameters (const CtlOptions *options, GArray *pids)
     g_variant_builder_add (&builder, "{sv}", "min-idle", g_variant_new_uint32 (options->min_idle));
   if (options->has_threads)
     g_variant_builder_add (&builder, "{sv}", "threads", g_variant_new_uint32 (options->threads));
+  return g_variant_builder_end (&builder);
+}
 
+static GVariant *
+build_parameters (const CtlOptions *options, GArray *pids)
+{
   return g_variant_new (
       "(@au&s@a{sv})",
       g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, pids->data, pids->len, sizeof (guint32)),
-      options->mode, g_variant_builder_end (&builder));
+      options->mode, build_options (options));
+}
+
+/* The cgroup paths of --cgroup, --unit or --app; NULL with @error set. */
+static GPtrArray *
+collect_cgroups (const CtlOptions *options, GError **error)
+{
+  g_autoptr (GPtrArray) paths = NULL;
+  char *path;
+
+  if (options->app != NULL)
+    return ctl_resolve_app (options->app, error);
+  if (options->unit != NULL)
+    path = ctl_resolve_unit (options->unit, options->user, error);
+  else
+    path = g_strdup (options->cgroup);
+  if (path == NULL)
+    return NULL;
+  paths = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (paths, path);
+  return g_steal_pointer (&paths);
+}
+
+/* The entries of @results not seen in an earlier call, into @builder. */
+static void
+merge_results (GVariantBuilder *builder, GHashTable *seen, GVariant *results)
+{
+  GVariantIter iter;
+  GVariant *entry;
+
+  g_variant_iter_init (&iter, results);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      guint32 pid = 0;
+
+      g_variant_lookup (entry, "pid", "u", &pid);
+      if (g_hash_table_add (seen, GUINT_TO_POINTER (pid)))
+        g_variant_builder_add_value (builder, entry);
+      g_variant_unref (entry);
+    }
 }
 
 static void
@@ -115,6 +161,7 @@ CtlExit
 ctl_run_advise (const CtlOptions *options, GError **error)
 {
   g_autoptr (GArray) pids = NULL;
+  g_autoptr (GPtrArray) cgroups = NULL;
   g_autoptr (GDBusConnection) connection = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GCancellable) cancellable = NULL;
@@ -122,15 +169,21 @@ ctl_run_advise (const CtlOptions *options, GError **error)
   g_autoptr (CtlAgent) agent = NULL;
   g_autoptr (CtlReport) report = NULL;
   g_autoptr (GVariant) results = NULL;
-  const char *method = options->dry_run ? "Plan" : "Reclaim";
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
   const char *what = options->dry_run ? "inspect" : "reclaim";
+  gboolean by_cgroup = options->cgroup != NULL || options->unit != NULL || options->app != NULL;
   GDBusCallFlags flags = ctl_bus_call_flags (options);
+  GVariantBuilder merged;
   Call call = { 0 };
-  guint sigint_id, sigterm_id;
+  guint sigint_id, sigterm_id, n_calls;
 
-  pids = collect_pids (options, error);
-  if (pids == NULL)
+  if (by_cgroup)
+    cgroups = collect_cgroups (options, error);
+  else
+    pids = collect_pids (options, error);
+  if (pids == NULL && cgroups == NULL)
     return (CtlExit) (*error)->code;
+  n_calls = by_cgroup ? cgroups->len : 1;
 
   connection = ctl_bus_connect (error);
   if (connection == NULL)
@@ -151,10 +204,38 @@ ctl_run_advise (const CtlOptions *options, GError **error)
   sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &call);
   sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &call);
 
-  g_dbus_connection_call (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, CTL_INTERFACE, method,
-                          build_parameters (options, pids), G_VARIANT_TYPE ("(aa{sv})"), flags,
-                          G_MAXINT, cancellable, on_call_done, &call);
-  g_main_loop_run (loop);
+  /* One call per cgroup, one after the other, so that a call holds one of
+   * the daemon's job slots at a time. */
+  g_variant_builder_init (&merged, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < n_calls && !call.interrupted && call.error == NULL; i++)
+    {
+      GVariant *parameters;
+      const char *method;
+
+      if (by_cgroup)
+        {
+          method = options->dry_run ? "PlanCgroup" : "ReclaimCgroup";
+          parameters = g_variant_new ("(s&s@a{sv})", (const char *) cgroups->pdata[i],
+                                      options->mode, build_options (options));
+        }
+      else
+        {
+          method = options->dry_run ? "Plan" : "Reclaim";
+          parameters = build_parameters (options, pids);
+        }
+      g_dbus_connection_call (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, CTL_INTERFACE, method,
+                              parameters, G_VARIANT_TYPE ("(aa{sv})"), flags, G_MAXINT, cancellable,
+                              on_call_done, &call);
+      g_main_loop_run (loop);
+      if (call.reply != NULL)
+        {
+          g_autoptr (GVariant) part = g_variant_get_child_value (call.reply, 0);
+
+          merge_results (&merged, seen, part);
+          g_clear_pointer (&call.reply, g_variant_unref);
+        }
+    }
+  results = g_variant_ref_sink (g_variant_builder_end (&merged));
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
@@ -172,11 +253,10 @@ ctl_run_advise (const CtlOptions *options, GError **error)
                    "and what was advised so far stays advised.",
                    options->dry_run ? "plan" : "reclaim");
       g_clear_error (&call.error);
-      g_clear_pointer (&call.reply, g_variant_unref);
       return CTL_EXIT_FAILED;
     }
 
-  if (call.reply == NULL)
+  if (call.error != NULL)
     {
       g_autoptr (GError) call_error = g_steal_pointer (&call.error);
       GError *mapped = ctl_bus_error (call_error, what, options->verbose);
@@ -186,8 +266,6 @@ ctl_run_advise (const CtlOptions *options, GError **error)
       return status;
     }
 
-  results = g_variant_get_child_value (call.reply, 0);
-  g_variant_unref (call.reply);
   report = ctl_report_new (options, results);
 
   if (options->json)

@@ -42,7 +42,13 @@ typedef struct
   CtlCommand command;
   GArray *pids; /* guint32, in the order given, duplicates kept */
   char **names; /* --name, NULL-terminated or NULL */
-  int percent;  /* G_OPTION_ARG_INT */
+  /* At most one of --cgroup, --unit, --app, and then neither --target nor
+   * --name: the targets are the members of cgroups (PlanCgroup). */
+  char *cgroup;
+  char *unit;
+  gboolean user; /* --unit of the caller's user manager */
+  char *app;
+  int percent; /* G_OPTION_ARG_INT */
   char *mode;
   guint64 max_bytes;
   char *order; /* NULL: not given (the daemon's default, coldest) */
@@ -73,6 +79,13 @@ char *ctl_format_size (guint64 bytes);
 /* resolve.c: appends to @pids every process matching @name as pidof(8)
  * does (comm, executable basename or argv[0] basename); FALSE when none. */
 gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
+
+/* cgroups.c: the cgroup path of a systemd unit (system manager, or the
+ * caller's user manager with @user), CTL_EXIT_UNAVAILABLE where systemd
+ * does not run; and the paths of the app-*-APP_ID-*.scope (and
+ * app-*-APP_ID@*.service) units of the caller's user manager, sorted. */
+char *ctl_resolve_unit (const char *name, gboolean user, GError **error);
+GPtrArray *ctl_resolve_app (const char *app_id, GError **error);
 
 /* swap.c: total and free swap in bytes from /proc/swaps. */
 gboolean ctl_read_swap (guint64 *out_total, guint64 *out_free, GError **error);

@@ -25,6 +25,9 @@ ctl_options_free (CtlOptions *options)
   g_clear_pointer (&options->names, g_strfreev);
   g_free (options->mode);
   g_free (options->order);
+  g_free (options->cgroup);
+  g_free (options->unit);
+  g_free (options->app);
   g_free (options);
 }
 
@@ -134,6 +137,14 @@ build_group (CtlCommand command, CtlOptions *options, RawArgs *raw)
       "Process ids to reclaim (repeatable)", "PID[,PID...]" },
     { "name", 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->names,
       "Every process whose command name or executable is NAME, as pidof (repeatable)", "NAME" },
+    { "cgroup", 0, 0, G_OPTION_ARG_STRING, &options->cgroup,
+      "Every process of the cgroup PATH and the cgroups below it", "PATH" },
+    { "unit", 0, 0, G_OPTION_ARG_STRING, &options->unit,
+      "Every process of the systemd unit UNIT (with --user, of your user manager)", "UNIT" },
+    { "user", 0, 0, G_OPTION_ARG_NONE, &options->user,
+      "--unit names a unit of your systemd user manager", NULL },
+    { "app", 0, 0, G_OPTION_ARG_STRING, &options->app,
+      "Every process of the app APP_ID's units under your user manager", "APP_ID" },
     { "percent", 'p', 0, G_OPTION_ARG_INT, &options->percent,
       "Percent of each target's resident eligible memory (1-100, default 30)", "N" },
     { "mode", 'm', 0, G_OPTION_ARG_STRING, &options->mode,
@@ -201,6 +212,35 @@ build_group (CtlCommand command, CtlOptions *options, RawArgs *raw)
   return group;
 }
 
+/* Targets come from pids and names, or from exactly one cgroup source. */
+static gboolean
+validate_selection (const CtlOptions *options, GError **error)
+{
+  gboolean by_pid = options->pids->len > 0 || options->names != NULL;
+  guint by_cgroup = (options->cgroup != NULL) + (options->unit != NULL) + (options->app != NULL);
+
+  if (by_cgroup > 1 || (by_cgroup == 1 && by_pid))
+    {
+      g_set_error_literal (error, CTL_ERROR, CTL_EXIT_USAGE,
+                           "Use only one of --target/--name, --cgroup, --unit and --app.");
+      return FALSE;
+    }
+  if (options->user && options->unit == NULL)
+    {
+      g_set_error_literal (error, CTL_ERROR, CTL_EXIT_USAGE, "--user goes with --unit.");
+      return FALSE;
+    }
+  if (!by_pid && by_cgroup == 0)
+    {
+      g_set_error_literal (
+          error, CTL_ERROR, CTL_EXIT_USAGE,
+          "No target given: use --target PID, --name NAME, --cgroup PATH, --unit UNIT or --app "
+          "APP_ID.");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 validate (CtlOptions *options, const RawArgs *raw, GError **error)
 {
@@ -243,12 +283,8 @@ validate (CtlOptions *options, const RawArgs *raw, GError **error)
     return FALSE;
   options->has_min_idle = raw->min_idle != NULL;
   options->has_threads = raw->threads != NULL;
-  if (options->pids->len == 0 && options->names == NULL)
-    {
-      g_set_error_literal (error, CTL_ERROR, CTL_EXIT_USAGE,
-                           "No target given: use --target PID or --name NAME.");
-      return FALSE;
-    }
+  if (!validate_selection (options, error))
+    return FALSE;
   if (options->command == CTL_COMMAND_PLAN)
     options->dry_run = TRUE;
   return TRUE;

@@ -60,7 +60,9 @@ class Result:
         return 'rc=%s\nstdout:\n%s\nstderr:\n%s' % (self.rc, self.out, self.err)
 
 
-class MemadvisectlTest(MaTestCase):
+class CtlTestCase(MaTestCase):
+    """The helpers of the memadvisectl tests (test_memadvisectl_cgroups.py
+    uses them too)."""
 
     def setUp(self):
         super().setUp()
@@ -152,6 +154,9 @@ class MemadvisectlTest(MaTestCase):
 
     def stats(self):
         return self.statistics()
+
+
+class MemadvisectlTest(CtlTestCase):
 
     # -- each original flag, long and short -------------------------------
 

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * --unit and --app: the cgroup paths PlanCgroup and ReclaimCgroup take.
+ * Paths are relative to the cgroup2 root, as memadvised resolves them; on
+ * hybrid systems that is the tree at /sys/fs/cgroup/unified, which systemd
+ * keeps identical to the name=systemd one (see memadvised(8)).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memadvisectl.h"
+
+#define SYSTEMD_NAME "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+
+/* The root memadvised resolves paths in: pure cgroup2 first. */
+static const char *
+cgroup2_root (void)
+{
+  if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
+    return "/sys/fs/cgroup";
+  return "/sys/fs/cgroup/unified";
+}
+
+static gboolean
+systemd_unreachable (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)
+         || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)
+         || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND);
+}
+
+/* The D-Bus interface holding ControlGroup for a unit of this type. */
+static const char *
+unit_interface (const char *unit)
+{
+  static const char *const types[][2] = {
+    { ".service", "org.freedesktop.systemd1.Service" },
+    { ".scope", "org.freedesktop.systemd1.Scope" },
+    { ".slice", "org.freedesktop.systemd1.Slice" },
+    { ".socket", "org.freedesktop.systemd1.Socket" },
+    { ".mount", "org.freedesktop.systemd1.Mount" },
+    { ".swap", "org.freedesktop.systemd1.Swap" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (types); i++)
+    if (g_str_has_suffix (unit, types[i][0]))
+      return types[i][1];
+  return NULL;
+}
+
+char *
+ctl_resolve_unit (const char *name, gboolean user, GError **error)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *unit = NULL;
+  const char *manager = user ? "your systemd user manager" : "systemd";
+  const char *object, *interface, *path;
+
+  if (*name == '\0' || strchr (name, '/') != NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE, "--unit takes a unit name, not “%s”.", name);
+      return NULL;
+    }
+  /* As systemctl: a name without a type is a service. */
+  unit = strchr (name, '.') != NULL ? g_strdup (name) : g_strconcat (name, ".service", NULL);
+  interface = unit_interface (unit);
+  if (interface == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
+                   "--unit takes a service, scope, slice, socket, mount or swap unit, not “%s”.",
+                   unit);
+      return NULL;
+    }
+
+  /* sd_booted(3): the system manager runs when this directory exists. */
+  if (!user && !g_file_test ("/run/systemd/system", G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+                   "This system does not run systemd, so --unit cannot be resolved; use "
+                   "--cgroup PATH instead.");
+      return NULL;
+    }
+  bus = g_bus_get_sync (user ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &local_error);
+  if (bus == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+                   "Cannot reach %s to resolve --unit: there is no %s bus.", manager,
+                   user ? "session" : "system");
+      return NULL;
+    }
+
+  reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, SYSTEMD_PATH,
+                                       "org.freedesktop.systemd1.Manager", "GetUnit",
+                                       g_variant_new ("(s)", unit), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local_error);
+  if (reply == NULL)
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (local_error);
+
+      if (systemd_unreachable (local_error))
+        g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+                     "%s, so --unit cannot be resolved; use --cgroup PATH instead.",
+                     user ? "No systemd user manager runs for this session"
+                          : "This system does not run systemd");
+      else if (g_strcmp0 (remote, "org.freedesktop.systemd1.NoSuchUnit") == 0)
+        g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "%s has no loaded unit “%s”.",
+                     user ? "Your systemd user manager" : "systemd", unit);
+      else
+        {
+          g_dbus_error_strip_remote_error (local_error);
+          g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "Cannot resolve unit “%s”: %s.", unit,
+                       local_error->message);
+        }
+      return NULL;
+    }
+  g_variant_get (reply, "(&o)", &object);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, object, "org.freedesktop.DBus.Properties",
+                                       "Get", g_variant_new ("(ss)", interface, "ControlGroup"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
+                                       &local_error);
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,
+                   "Cannot read the control group of unit “%s”: %s.", unit, local_error->message);
+      return NULL;
+    }
+  g_variant_get (reply, "(v)", &value);
+  path = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ? g_variant_get_string (value, NULL)
+                                                             : "";
+  if (*path == '\0')
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,
+                   "Unit “%s” has no control group: it is not running.", unit);
+      return NULL;
+    }
+  return g_strdup (path);
+}
+
+/* systemd's unit name escaping (systemd-escape): an app id such as
+ * "org.example.my-app" appears as "org.example.my\x2dapp". */
+static char *
+escape_app_id (const char *app_id)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = app_id; *p != '\0'; p++)
+    {
+      if (g_ascii_isalnum (*p) || *p == ':' || *p == '_' || (*p == '.' && p != app_id))
+        g_string_append_c (s, *p);
+      else
+        g_string_append_printf (s, "\\x%02x", (guchar) *p);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* app[-LAUNCHER]-APPID[-RANDOM].scope and app[-LAUNCHER]-APPID[@RANDOM].service,
+ * as the XDG standardization of applications as systemd units names them. */
+static gboolean
+app_unit_matches (const char *unit, const char *escaped)
+{
+  g_autofree char *stem = NULL;
+  gboolean scope = g_str_has_suffix (unit, ".scope");
+  const char *p;
+  size_t n = strlen (escaped);
+
+  if (!g_str_has_prefix (unit, "app-") || (!scope && !g_str_has_suffix (unit, ".service")))
+    return FALSE;
+  stem = g_strndup (unit + strlen ("app-"), strrchr (unit, '.') - unit - strlen ("app-"));
+
+  /* APPID starts the stem or follows a "-" in it. */
+  for (p = stem; p != NULL; p = strchr (p, '-'))
+    {
+      if (*p == '-')
+        p++;
+      if (strncmp (p, escaped, n) == 0)
+        {
+          char next = p[n];
+
+          if (scope ? next == '-' : (next == '@' || next == '\0'))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+scan_slice (const char *root, const char *rel, const char *escaped, GPtrArray *paths, guint depth)
+{
+  g_autofree char *dir_path = g_build_filename (root, rel, NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *entry;
+
+  if (dir == NULL)
+    return;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (rel, entry, NULL);
+      g_autofree char *full = g_build_filename (root, child, NULL);
+
+      if (!g_file_test (full, G_FILE_TEST_IS_DIR) || g_file_test (full, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (app_unit_matches (entry, escaped))
+        g_ptr_array_add (paths, g_steal_pointer (&child));
+      else if (g_str_has_suffix (entry, ".slice") && depth < 8)
+        scan_slice (root, child, escaped, paths, depth + 1);
+    }
+}
+
+/* The caller's user@UID.service: from its own cgroup when it runs inside
+ * it, else where systemd places it. */
+static char *
+user_manager_cgroup (void)
+{
+  g_autofree char *contents = NULL;
+  g_autofree char *unit = g_strdup_printf ("/user@%u.service", (guint) getuid ());
+  g_auto (GStrv) lines = NULL;
+
+  if (g_file_get_contents ("/proc/self/cgroup", &contents, NULL, NULL))
+    {
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 0; lines[i] != NULL; i++)
+        {
+          char *found;
+
+          if (!g_str_has_prefix (lines[i], "0::/"))
+            continue;
+          found = strstr (lines[i], unit);
+          if (found != NULL && (found[strlen (unit)] == '/' || found[strlen (unit)] == '\0'))
+            return g_strndup (lines[i] + strlen ("0::/"),
+                              found + strlen (unit) - lines[i] - strlen ("0::/"));
+        }
+    }
+  return g_strdup_printf ("user.slice/user-%u.slice/user@%u.service", (guint) getuid (),
+                          (guint) getuid ());
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+GPtrArray *
+ctl_resolve_app (const char *app_id, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *escaped = NULL;
+  g_autofree char *manager = NULL;
+  g_autofree char *app_slice = NULL;
+
+  if (*app_id == '\0' || strchr (app_id, '/') != NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
+                   "--app takes an application id such as org.gnome.Epiphany, not “%s”.", app_id);
+      return NULL;
+    }
+  escaped = escape_app_id (app_id);
+  manager = user_manager_cgroup ();
+  app_slice = g_build_filename (manager, "app.slice", NULL);
+  scan_slice (cgroup2_root (), app_slice, escaped, paths, 0);
+  if (paths->len == 0)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,
+                   "No running app “%s” was found under your user manager (%s).", app_id,
+                   app_slice);
+      return NULL;
+    }
+  g_ptr_array_sort (paths, compare_strings);
+  return g_steal_pointer (&paths);
+}
