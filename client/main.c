@@ -19,6 +19,14 @@ main (int argc, char **argv)
 
   setlocale (LC_ALL, "");
 
+  if (argc > 1 && g_str_equal (argv[1], "session"))
+    {
+      status = ctl_run_session (argc - 1, argv + 1, &error);
+      if (error != NULL)
+        g_printerr ("%s\n", error->message);
+      return status;
+    }
+
   options = ctl_options_parse (argc, argv, &error);
   if (options == NULL)
     {

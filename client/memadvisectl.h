@@ -181,5 +181,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlAgent, ctl_agent_stop)
  * the failure was already reported per target. */
 CtlExit ctl_run_advise (const CtlOptions *options, GError **error);
 CtlExit ctl_run_status (const CtlOptions *options, GError **error);
+/* session-cmd.c: memadvisectl session enable|disable|status. */
+CtlExit ctl_run_session (int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -70,6 +70,8 @@ class TestInstall(unittest.TestCase):
         # relocated under the prefix (memadvise's own convention).
         cls.unitdir = (pkg_variable('systemd', 'systemdsystemunitdir', ('rootprefix', cls.prefix))
                        or os.path.join(cls.prefix, 'lib/systemd/system'))
+        cls.userunitdir = (pkg_variable('systemd', 'systemduserunitdir', ('prefix', cls.prefix))
+                           or os.path.join(cls.prefix, 'lib/systemd/user'))
         cls.sysusersdir = (pkg_variable('systemd', 'sysusersdir', ('prefix', cls.prefix))
                            or os.path.join(cls.prefix, 'lib/sysusers.d'))
         cls.completionsdir = (pkg_variable('bash-completion', 'completionsdir',
@@ -107,6 +109,15 @@ class TestInstall(unittest.TestCase):
             'memadvisectl(1)': os.path.join(self.mandir, 'man1/memadvisectl.1'),
             'memadvised(8)': os.path.join(self.mandir, 'man8/memadvised.8'),
             'memadvised.conf(5)': os.path.join(self.mandir, 'man5/memadvised.conf.5'),
+            'memadvise-session': os.path.join(self.bindir, 'memadvise-session'),
+            'session interface': os.path.join(self.datadir,
+                                              'dbus-1/interfaces/org.memadvise.Session1.xml'),
+            'session user unit': os.path.join(self.userunitdir, 'memadvise-session.service'),
+            'session autostart': os.path.join(self.sysconfdir,
+                                              'xdg/autostart/memadvise-session.desktop'),
+            'kwin script': os.path.join(self.datadir,
+                                        'kwin/scripts/memadvise-session/contents/code/main.js'),
+            'memadvise-session(1)': os.path.join(self.mandir, 'man1/memadvise-session.1'),
         }
 
     # -- cases -------------------------------------------------------------------
@@ -115,13 +126,14 @@ class TestInstall(unittest.TestCase):
         for what, path in self.expected().items():
             with self.subTest(what=what):
                 self.assertTrue(os.path.isfile(self.dest(path)), '%s: %s missing' % (what, path))
-        for what in ('memadvisectl', 'memadvised'):
+        for what in ('memadvisectl', 'memadvised', 'memadvise-session'):
             mode = os.stat(self.dest(self.expected()[what])).st_mode
             self.assertTrue(mode & stat.S_IXOTH, what)
 
     def test_xml_files_are_valid(self):
         e = self.expected()
         for what, dtd in (('interface', '/usr/share/xml/dbus-1/introspect.dtd'),
+                          ('session interface', '/usr/share/xml/dbus-1/introspect.dtd'),
                           ('polkit policy', '/usr/share/polkit-1/policyconfig-1.dtd'),
                           ('bus policy', None)):
             with self.subTest(what=what):
@@ -259,7 +271,8 @@ complete_line "memadvisectl status --"
 
     def test_man_pages_render_without_warnings(self):
         e = self.expected()
-        for page in ('memadvisectl(1)', 'memadvised(8)', 'memadvised.conf(5)'):
+        for page in ('memadvisectl(1)', 'memadvised(8)', 'memadvised.conf(5)',
+                     'memadvise-session(1)'):
             with self.subTest(page=page):
                 r = subprocess.run(['groff', '-man', '-Tutf8', '-ww', '-z', self.dest(e[page])],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

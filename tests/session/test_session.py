@@ -7,10 +7,14 @@ dbusmock's gnome_screensaver on a private session bus and
 low_memory_monitor on the private system bus. Decisions are read from
 the daemon's statistics (calls-reclaim) and, in pageout mode, from the
 targets' swap."""
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
@@ -445,6 +449,111 @@ class SessionSwapTest(SessionTestCase):
         self.wait_for_reclaims(2)
         self.wait_for_log('with cold instead of pageout')
         self.assertLess(swap_bytes(target.pid) - before, MiB)
+
+
+class KWinScriptTest(unittest.TestCase):
+    """data/kde/contents/code/main.js under node with KWin's workspace and
+    callDBus stood in for: the calls it makes on activation changes."""
+
+    def run_script(self, plasma6, events):
+        script = os.path.join(ma_harness.SOURCE_ROOT, 'data', 'kde', 'contents', 'code', 'main.js')
+        harness = """
+const fs = require('fs');
+const vm = require('vm');
+const calls = [];
+const handlers = [];
+const signal = { connect: (f) => handlers.push(f) };
+const workspace = %s
+    ? { windowActivated: signal, activeWindow: %s }
+    : { clientActivated: signal, activeClient: %s };
+const context = { workspace: workspace,
+                  callDBus: (...args) => calls.push(args) };
+vm.runInNewContext(fs.readFileSync(%s, 'utf8'), context);
+for (const w of %s)
+    handlers.forEach((f) => f(w));
+console.log(JSON.stringify(calls));
+""" % ('true' if plasma6 else 'false', json.dumps(events[0]), json.dumps(events[0]),
+       json.dumps(script), json.dumps(events[1:]))
+        r = subprocess.run(['node', '-e', harness], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = json.loads(r.stdout)
+        for c in calls:
+            self.assertEqual(c[:3], [SESSION_NAME, SESSION_PATH, SESSION_NAME])
+            self.assertEqual(len(c), 5)
+        return [(c[3], c[4]) for c in calls]
+
+    def test_focus_changes_become_session1_calls(self):
+        dolphin = {'desktopFileName': 'org.kde.dolphin'}
+        konsole = {'desktopFileName': 'org.kde.konsole'}
+        calls = self.run_script(True, [dolphin, konsole, konsole, None, dolphin])
+        self.assertEqual(calls, [
+            ('AppForegrounded', 'org.kde.dolphin'),
+            ('AppBackgrounded', 'org.kde.dolphin'), ('AppForegrounded', 'org.kde.konsole'),
+            ('AppBackgrounded', 'org.kde.konsole'),
+            ('AppForegrounded', 'org.kde.dolphin'),
+        ])
+
+    def test_plasma5_and_windows_without_an_app(self):
+        panel = {'desktopFileName': 'org.kde.plasmashell', 'specialWindow': True}
+        nameless = {'desktopFileName': ''}
+        kate = {'desktopFileName': 'org.kde.kate'}
+        calls = self.run_script(False, [None, kate, panel, nameless, kate])
+        self.assertEqual(calls, [
+            ('AppForegrounded', 'org.kde.kate'),
+            ('AppBackgrounded', 'org.kde.kate'),
+            ('AppForegrounded', 'org.kde.kate'),
+        ])
+
+
+class SessionCommandTest(unittest.TestCase):
+    """memadvisectl session enable|disable|status without systemd: the
+    autostart override in ~/.config/autostart."""
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix='ma-session-home-')
+        self.addCleanup(shutil.rmtree, self.home, True)
+        self.override = os.path.join(self.home, 'config', 'autostart', 'memadvise-session.desktop')
+
+    def ctl(self, *args):
+        ctl = os.environ.get('MA_CTL') or os.path.join(ma_harness.SOURCE_ROOT, 'build', 'client',
+                                                       'memadvisectl')
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': self.home,
+               'XDG_CONFIG_HOME': os.path.join(self.home, 'config'),
+               'XDG_RUNTIME_DIR': self.home, 'LANG': 'C.UTF-8'}
+        return subprocess.run([ctl, 'session'] + list(args), env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+
+    def test_enable_writes_the_autostart_override_and_disable_removes_it(self):
+        r = self.ctl('status')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('Autostart:     disabled', r.stdout)
+        r = self.ctl('enable')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        kf = GLib.KeyFile()
+        kf.load_from_file(self.override, GLib.KeyFileFlags.NONE)
+        self.assertFalse(kf.get_boolean('Desktop Entry', 'Hidden'))
+        self.assertTrue(kf.get_boolean('Desktop Entry', 'X-GNOME-Autostart-enabled'))
+        self.assertEqual(kf.get_string('Desktop Entry', 'Exec'), 'memadvise-session')
+        self.assertIn('Autostart:     enabled', self.ctl('status').stdout)
+        r = self.ctl('disable')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(self.override))
+        self.assertIn('Autostart:     disabled', self.ctl('status').stdout)
+
+    def test_installed_autostart_entry_is_off(self):
+        kf = GLib.KeyFile()
+        kf.load_from_file(os.path.join(ma_harness.SOURCE_ROOT, 'data', 'session',
+                                       'memadvise-session.desktop.in'), GLib.KeyFileFlags.NONE)
+        self.assertTrue(kf.get_boolean('Desktop Entry', 'Hidden'))
+        self.assertFalse(kf.get_boolean('Desktop Entry', 'X-GNOME-Autostart-enabled'))
+
+    def test_unknown_session_command_is_a_usage_error(self):
+        for args in (('start',), (), ('enable', 'now')):
+            with self.subTest(args=args):
+                r = self.ctl(*args)
+                self.assertEqual(r.returncode, 2, r.stdout)
+                self.assertIn('Usage: memadvisectl session', r.stderr)
 
 
 if __name__ == '__main__':
