@@ -158,7 +158,7 @@ class SessionTestCase(MaTestCase):
     def set_inactive_since(self, path, value):
         os.setxattr(path, XATTR, str(value).encode())
 
-    def start_agent(self, **keys):
+    def start_agent(self, cgroup=None, **keys):
         config = {'BackgroundSeconds': '2', 'BackoffSeconds': '3600', 'Mode': self.mode,
                   'Percent': '100', 'MaxBytesPerMinute': '0'}
         config.update({k: str(v) for k, v in keys.items()})
@@ -171,11 +171,13 @@ class SessionTestCase(MaTestCase):
         os.chmod(path, 0o644)
         self.agent_log = open(os.path.join(self.tmpdir, 'agent.log'), 'w+')
         self._defer(self.agent_log.close)
-        self.agent = subprocess.Popen(
-            ['runuser', '-u', self.user, '--', 'env', '-i'] +
-            ['%s=%s' % kv for kv in self.session_env().items()] +
-            ['G_DEBUG=fatal-criticals', _agent_binary(), '--verbose', '--config', path],
-            stdout=self.agent_log, stderr=subprocess.STDOUT)
+        argv = (['runuser', '-u', self.user, '--', 'env', '-i'] +
+                ['%s=%s' % kv for kv in self.session_env().items()] +
+                ['G_DEBUG=fatal-criticals', _agent_binary(), '--verbose', '--config', path])
+        if cgroup is not None:
+            # Started inside @cgroup, as systemd starts a unit.
+            argv = ['sh', '-c', 'echo $$ > "$0"/cgroup.procs && exec "$@"', cgroup] + argv
+        self.agent = subprocess.Popen(argv, stdout=self.agent_log, stderr=subprocess.STDOUT)
         self._defer(ma_harness._kill, self.agent)
         self.wait_for_session_name(SESSION_NAME, self.agent)
         self.wait_for_log('Watching the apps in %s' % self.slice_rel)
@@ -375,6 +377,22 @@ class SessionTest(SessionTestCase):
         self.wait_for_log('app org.example.Late (app-gnome-org.example.Late-1001.scope) appeared')
         self.set_inactive_since(path, monotonic_us())
         self.wait_for_reclaims(1)
+
+    def test_agent_started_as_an_autostart_app_finds_the_slice_and_spares_itself(self):
+        # The user manager below a container's cgroup, not at systemd's
+        # usual place: only /proc/self/cgroup leads the agent to it.
+        self.slice_rel = 'memadvise-test-%d/user.slice/user-%d.slice/user@%d.service/app.slice' % (
+            os.getpid(), self.uid, self.uid)
+        self.mkdirs(self.slice_rel)
+        own = self.mkdirs(os.path.join(self.slice_rel, 'app-gnome-memadvise\\x2dsession-999.scope'))
+        self.set_inactive_since(own, monotonic_us())
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        self.start_agent(cgroup=own, BackgroundSeconds=1)
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.App (background)')
+        self.assertReclaimsStay(1, 2)
+        self.assertNotIn('memadvise-session (background)', self.log_text())
 
     def test_bad_configuration_is_refused(self):
         path = os.path.join(self.tmpdir, 'bad.conf')
