@@ -27,6 +27,7 @@ typedef struct
   SessAgent *agent;
   char *unit;
   SessTrigger trigger;
+  guint front_count; /* the app's when the call started */
 } Call;
 
 static void kick (SessAgent *agent);
@@ -75,6 +76,7 @@ sess_policy_foreground (SessAgent *agent, SessApp *app)
   app->background_since = -1;
   app->due_done = FALSE;
   app->last_reclaim = 0; /* coming to the front ends the back-off */
+  app->front_count++;
   sess_policy_reschedule (agent);
 }
 
@@ -86,7 +88,10 @@ sess_policy_background (SessAgent *agent, SessApp *app, gint64 since)
   g_debug ("%s in the background since %" G_GINT64_FORMAT, app->app_id, since);
   /* A new moment of losing focus means it was in front in between. */
   if (app->background_since >= 0)
-    app->last_reclaim = 0;
+    {
+      app->last_reclaim = 0;
+      app->front_count++;
+    }
   app->focused = FALSE;
   app->background_since = since;
   app->due_done = FALSE;
@@ -346,8 +351,9 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
       if (advised > 0)
         g_array_append_val (agent->spent, ((SessSpent){ now, advised }));
     }
-  /* Failed calls count too, so a broken app is not retried at once. */
-  if (app != NULL)
+  /* Failed calls count too, so a broken app is not retried at once; an
+   * app that came to the front during the call starts afresh. */
+  if (app != NULL && app->front_count == call->front_count)
     app->last_reclaim = now;
 
   if (agent->pressure_episode && g_queue_is_empty (&agent->queue))
@@ -415,6 +421,7 @@ kick (SessAgent *agent)
       call->agent = agent;
       call->unit = g_strdup (unit);
       call->trigger = (SessTrigger) trigger;
+      call->front_count = app->front_count;
       agent->calling = TRUE;
       g_debug ("ReclaimCgroup %s %s", app->cgroup, mode);
       g_dbus_connection_call (

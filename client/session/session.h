@@ -49,6 +49,8 @@ typedef struct
   gint64 background_since; /* CLOCK_MONOTONIC µs; -1: unknown or focused */
   gboolean due_done;       /* the background delay fired for this background period */
   gint64 last_reclaim;     /* CLOCK_MONOTONIC µs; 0: never */
+  guint front_count;       /* times it came to the front: a call's reply
+                            * starts no back-off if it changed meanwhile */
 } SessApp;
 
 typedef struct _SessAgent SessAgent;
