@@ -469,6 +469,56 @@ class SessionSwapTest(SessionTestCase):
         self.assertLess(swap_bytes(target.pid) - before, MiB)
 
 
+# Keeps touching every page of SIZE bytes, for a minute at most.
+THRASH = """
+import sys, time
+size = int(sys.argv[1])
+memory = bytearray(size)
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    for offset in range(0, size, 4096):
+        memory[offset] = (memory[offset] + 1) & 255
+"""
+
+
+def _rmdir_quietly(path):
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+class PressureSwapTest(SessionTestCase):
+    """Real memory pressure, where low-memory-monitor does not run."""
+
+    def thrash(self, limit=64 * MiB, size=256 * MiB):
+        """A process that keeps touching @size bytes in a memory cgroup
+        limited to @limit: it stalls on swap all the time, which PSI counts."""
+        path = '/sys/fs/cgroup/memory/memadvise-test-%d' % os.getpid()
+        os.mkdir(path)
+        self._defer(_rmdir_quietly, path)
+        with open(os.path.join(path, 'memory.limit_in_bytes'), 'w') as f:
+            f.write(str(limit))
+        proc = subprocess.Popen([PYTHON, '-c', THRASH, str(size)])
+        self._defer(ma_harness._kill, proc)
+        with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
+            f.write(str(proc.pid))
+        return proc
+
+    def test_psi_trigger_reclaims_when_low_memory_monitor_is_absent(self):
+        _, app = self.add_app('org.example.Idle')
+        self.set_inactive_since(app, monotonic_us())
+        # Pressure never counts as fallen (avg10 < 100 is impossible to
+        # miss): one app is enough to show the trigger fired.
+        self.start_agent(BackgroundSeconds=3600, PressureRecoveredAvg10=100, PsiStallMs=100,
+                         PsiWindowMs=2000)
+        self.wait_for_log('PSI trigger "some 100000 2000000" set')
+        self.assertReclaimsStay(0, 1)
+        self.thrash()
+        self.wait_for_reclaims(1, timeout=40)
+        self.wait_for_log('Reclaimed org.example.Idle (memory pressure)')
+
+
 class KWinScriptTest(unittest.TestCase):
     """data/kde/contents/code/main.js under node with KWin's workspace and
     callDBus stood in for: the calls it makes on activation changes."""
