@@ -5,6 +5,7 @@ members and the cgroups below, path checks, per-process authorization."""
 import errno
 import os
 import subprocess
+import time
 
 import ma_harness
 from ma_harness import MaTestCase
@@ -12,6 +13,7 @@ from ma_harness import MaTestCase
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
+BUSY = 'org.memadvise.MemAdvise1.Error.Busy'
 CGROUP2_ROOT = '/sys/fs/cgroup/unified'
 
 
@@ -210,6 +212,44 @@ class CgroupTest(CgroupTestCase):
             subprocess.run(['sleep', '0.05'])
 
 
+class CgroupLimitsTest(CgroupTestCase):
+    """The daemon's limits count cgroup calls as any other."""
+
+    def setUp(self):
+        super().setUp()
+        self.top = self.make_cgroup()
+        self.alice = self.add_user()
+
+    def test_rate_limit_counts_cgroup_calls(self):
+        self.start_polkitd()
+        self.start_daemon(config={'Daemon': {'MaxCallsPerMinutePerUser': '2'}})
+        t = self.target(self.alice, self.top)
+        self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
+        self.call(self.alice, 'Plan', [t.pid], 'cold')
+        with self.assertRaisesCallError(BUSY):
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
+        self.assertEqual(self.statistics()['refused-calls']['busy'], 1)
+
+    def test_max_jobs_busy(self):
+        mock = self.start_polkit_mock()
+        mock.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
+        mock.SimulateHang('(b)', True)
+        self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
+        t = self.target(self.alice, self.top)
+        hung = self.call_async(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top)
+        for _ in range(200):
+            if mock.HaveHangingCalls():
+                break
+            time.sleep(0.05)
+        self.assertTrue(mock.HaveHangingCalls())
+        with self.assertRaisesCallError(BUSY):
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
+        mock.SimulateHang('(b)', False)
+        mock.ReleaseHangingCalls()
+        results = self.call_finish(hung)['value'][0]
+        self.assertEqual([(r['pid'], r['status']) for r in results], [(t.pid, 'ok')])
+
+
 class CgroupSwapTest(CgroupTestCase):
     """ReclaimCgroup pageout (needs swap)."""
 
@@ -239,6 +279,46 @@ class CgroupSwapTest(CgroupTestCase):
             _, _, swapped = t.residency('a')
             self.assertGreater(swapped, 0)
         self.assertEqual([a.checksum('a'), b.checksum('a')], sums)
+
+    def big_members(self, n=4, size=256 * MiB):
+        targets = []
+        for _ in range(n):
+            t = self.spawn_target()
+            t.map('a', 'anon', size, lowentropy=True)
+            self.move(t, self.top)
+            targets.append(t)
+        return targets
+
+    def test_reclaim_cgroup_progress_to_the_caller(self):
+        targets = self.big_members()
+        data = self.call_finish(self.call_async(None, 'ReclaimCgroup', mode='pageout',
+                                                cgroup=self.top, options={'percent': ('u', 100)},
+                                                timeout=120))
+        results = data['value'][0]
+        self.assertEqual([r['pid'] for r in results], sorted(t.pid for t in targets))
+        planned = sum(r['planned-bytes'] for r in results)
+        self.assertGreater(len(data['progress']), 0)
+        for done, total in data['progress']:
+            self.assertEqual(total, planned)
+            self.assertLessEqual(done, total)
+
+    def test_caller_leaving_stops_a_cgroup_reclaim(self):
+        targets = self.big_members()
+        sums = [t.checksum('a') for t in targets]
+        data = self.call_finish(self.call_async(None, 'ReclaimCgroup', mode='pageout',
+                                                cgroup=self.top, options={'percent': ('u', 100)},
+                                                exit_on_progress=True, timeout=120))
+        self.assertIn('progress', data)
+        self.assertNotIn('value', data)
+        for _ in range(200):
+            stats = self.statistics()
+            if stats['targets'] >= len(targets):
+                break
+            time.sleep(0.05)
+        self.assertEqual(stats['targets'], len(targets))
+        self.assertIn('left the bus', self.daemon_log_text())
+        self.assertGreater(len([t for t in targets if t.residency('a')[2] == 0]), 0)
+        self.assertEqual([t.checksum('a') for t in targets], sums)
 
 
 if __name__ == '__main__':
