@@ -505,7 +505,25 @@ class PressureSwapTest(SessionTestCase):
             f.write(str(proc.pid))
         return proc
 
+    def wait_for_calm(self, timeout=60):
+        """Until memory stalls (PSI "some total", in µs) grow by less than
+        a millisecond in a second: an earlier test's pressure, or its
+        swapoff, must not fire the trigger before this one makes its own."""
+        def stalled_us():
+            with open('/proc/pressure/memory') as f:
+                return int(f.readline().split('total=')[1])
+        deadline = time.monotonic() + timeout
+        before = stalled_us()
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            now = stalled_us()
+            if now - before < 1000:
+                return
+            before = now
+        self.fail('memory stalls did not calm down within %d s' % timeout)
+
     def test_psi_trigger_reclaims_when_low_memory_monitor_is_absent(self):
+        self.wait_for_calm()
         _, app = self.add_app('org.example.Idle')
         self.set_inactive_since(app, monotonic_us())
         # Pressure never counts as fallen (avg10 < 100 is impossible to
