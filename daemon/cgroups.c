@@ -106,7 +106,6 @@ resolve (int root_fd, const char *path)
 static gboolean
 read_procs (int dir_fd, GHashTable *pids, guint max, gboolean *too_many)
 {
-  g_autofree char *text = NULL;
   g_autoptr (GString) buf = g_string_new (NULL);
   char chunk[4096];
   ssize_t n;
@@ -166,7 +165,11 @@ collect (int dir_fd, GHashTable *pids, guint max, gboolean *too_many, guint dept
   struct dirent *entry;
   gboolean ok = TRUE;
 
-  if (!read_procs (dir_fd, pids, max, too_many))
+  /* The members of a threaded subtree are listed at its domain, whose
+   * children refuse reads (EOPNOTSUPP); a cgroup removed meanwhile has none
+   * (ENODEV, ENOENT). */
+  if (!read_procs (dir_fd, pids, max, too_many) && errno != EOPNOTSUPP && errno != ENODEV
+      && errno != ENOENT)
     {
       close (dir_fd);
       return FALSE;
