@@ -91,6 +91,16 @@ class CgroupCtlTest(CtlTestCase):
         self.assertIsNotNone(data['targets'][0]['after'])
         self.assertEqual(t.checksum('a'), before)
 
+    def test_cgroup_empty_gives_no_targets(self):
+        self.start()
+        top = self.make_cgroup('memadvise-ctl-test-%d' % os.getpid())
+        data = self.ctl_json('--cgroup', top, '-d', '-j', user=self.user)
+        self.assertEqual(data['targets'], [])
+        self.assertEqual(data['totals']['eligible_bytes'], 0)
+        r = self.ctl('--cgroup', top, '-d', user=self.user)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.err, '')
+
     def test_cgroup_invalid_path_exit_2(self):
         self.start()
         top = self.make_cgroup('memadvise-ctl-test-%d' % os.getpid())
