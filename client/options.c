@@ -122,6 +122,9 @@ default_summary (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (s, "  %-9s %s\n", commands[i].name, commands[i].brief);
+  /* Dispatched in main.c before these flags are parsed. */
+  g_string_append_printf (s, "  %-9s %s\n", "session",
+                          "Turn the desktop session agent on or off, or show it");
   g_string_append (s, "\nWithout a command, the flags work as in the original memadvise: "
                       "--dry-run plans, otherwise memory is reclaimed.\n"
                       "Run “memadvisectl COMMAND --help” for the flags of a command.");
@@ -315,7 +318,8 @@ ctl_options_parse (int argc, char **argv, GError **error)
       if (info == NULL)
         {
           g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
-                       "Unknown command “%s”; the commands are reclaim, plan and status.", argv[1]);
+                       "Unknown command “%s”; the commands are reclaim, plan, status and session.",
+                       argv[1]);
           return NULL;
         }
       options->command = info->command;

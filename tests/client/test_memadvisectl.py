@@ -452,7 +452,7 @@ class MemadvisectlTest(CtlTestCase):
     def test_command_help_is_per_command(self):
         top = self.ctl('--help')
         self.assertEqual(top.rc, 0, top)
-        for command in ('reclaim', 'plan', 'status'):
+        for command in ('reclaim', 'plan', 'status', 'session'):
             self.assertRegex(top.out, r'\n  %s +\S' % command)
         reclaim = self.ctl('reclaim', '--help')
         plan = self.ctl('plan', '--help')

@@ -264,7 +264,7 @@ complete_line "memadvisectl status --"
                            universal_newlines=True)
         self.assertEqual(r.returncode, 0, r.stdout)
         lines = r.stdout.splitlines()
-        self.assertEqual(lines[0].split(), ['reclaim', 'plan', 'status'])
+        self.assertEqual(lines[0].split(), ['reclaim', 'plan', 'status', 'session'])
         self.assertEqual(lines[1].split(), ['--mode'])
         self.assertEqual(lines[2].split(), ['cold', 'pageout'])
         self.assertEqual(sorted(lines[3].split()), ['--help', '--json', '--no-ask-password'])
