@@ -21,6 +21,33 @@ static void ma_manager_iface_init (MaDBusMemAdvise1Iface *iface);
 G_DEFINE_TYPE_WITH_CODE (MaManager, ma_manager, MA_DBUS_TYPE_MEM_ADVISE1_SKELETON,
                          G_IMPLEMENT_INTERFACE (MA_DBUS_TYPE_MEM_ADVISE1, ma_manager_iface_init))
 
+/* Answers a call that cannot go on: invalid arguments (@request is NULL
+ * and @error says why) or a kernel without process_madvise (then it frees
+ * @request). Returns TRUE if it answered. */
+static gboolean
+refuse_call (MaManager *self, GDBusMethodInvocation *invocation, const char *method,
+             MaRequest **request, const GError *error)
+{
+  if (*request == NULL)
+    {
+      g_debug ("%s from %s: %s", method, g_dbus_method_invocation_get_sender (invocation),
+               error->message);
+      ma_stats_add_refused_call (self->context->stats, "invalid-args");
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return TRUE;
+    }
+  if (!self->context->kernel_supported)
+    {
+      g_clear_pointer (request, ma_request_free);
+      ma_stats_add_refused_call (self->context->stats, "not-supported");
+      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR,
+                                             MA_DAEMON_ERROR_NOT_SUPPORTED,
+                                             "This kernel does not support process_madvise(2).");
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim, GVariant *pids,
                const char *mode, GVariant *options)
@@ -29,23 +56,8 @@ handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean recl
   MaRequest *request;
 
   request = ma_request_parse (pids, mode, options, self->context->settings, &error);
-  if (request == NULL)
-    {
-      g_debug ("%s from %s: %s", reclaim ? "Reclaim" : "Plan",
-               g_dbus_method_invocation_get_sender (invocation), error->message);
-      ma_stats_add_refused_call (self->context->stats, "invalid-args");
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!self->context->kernel_supported)
-    {
-      ma_request_free (request);
-      ma_stats_add_refused_call (self->context->stats, "not-supported");
-      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR,
-                                             MA_DAEMON_ERROR_NOT_SUPPORTED,
-                                             "This kernel does not support process_madvise(2).");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+  if (refuse_call (self, invocation, reclaim ? "Reclaim" : "Plan", &request, error))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   ma_job_start (self->context, g_object_ref (invocation), reclaim, request);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -130,24 +142,10 @@ handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboole
   CgroupCall *call;
 
   request = ma_request_parse_options (mode, options, self->context->settings, &error);
-  if (request == NULL || !ma_cgroup_path_check (cgroup, &error))
-    {
-      g_clear_pointer (&request, ma_request_free);
-      g_debug ("%s from %s: %s", reclaim ? "ReclaimCgroup" : "PlanCgroup",
-               g_dbus_method_invocation_get_sender (invocation), error->message);
-      ma_stats_add_refused_call (self->context->stats, "invalid-args");
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!self->context->kernel_supported)
-    {
-      ma_request_free (request);
-      ma_stats_add_refused_call (self->context->stats, "not-supported");
-      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR,
-                                             MA_DAEMON_ERROR_NOT_SUPPORTED,
-                                             "This kernel does not support process_madvise(2).");
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+  if (request != NULL && !ma_cgroup_path_check (cgroup, &error))
+    g_clear_pointer (&request, ma_request_free);
+  if (refuse_call (self, invocation, reclaim ? "ReclaimCgroup" : "PlanCgroup", &request, error))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 
   /* cgroupfs reads do not sleep on disks, but a large subtree is still
    * work the main loop should not do. */
