@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 
+#include "swap.h"
+
 G_BEGIN_DECLS
 
 #define CTL_BUS_NAME "org.memadvise.MemAdvise1"
@@ -86,9 +88,6 @@ gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
  * app-*-APP_ID@*.service) units of the caller's user manager, sorted. */
 char *ctl_resolve_unit (const char *name, gboolean user, GError **error);
 GPtrArray *ctl_resolve_app (const char *app_id, GError **error);
-
-/* swap.c: total and free swap in bytes from /proc/swaps. */
-gboolean ctl_read_swap (guint64 *out_total, guint64 *out_free, GError **error);
 
 typedef struct
 {

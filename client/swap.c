@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "memadvisectl.h"
+#include "swap.h"
 
 gboolean
 ctl_read_swap (guint64 *out_total, guint64 *out_free, GError **error)

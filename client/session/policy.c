@@ -7,10 +7,10 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "session.h"
+#include "../swap.h"
 
 #define MINUTE_US (60 * G_USEC_PER_SEC)
 
@@ -242,26 +242,6 @@ sess_policy_choose_mode (const SessConfig *config, guint64 swap_total, guint64 s
   return "pageout";
 }
 
-static void
-read_swap (guint64 *total, guint64 *free_)
-{
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) lines = NULL;
-  guint64 v;
-
-  *total = *free_ = 0;
-  if (!g_file_get_contents ("/proc/meminfo", &contents, NULL, NULL))
-    return;
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      if (sscanf (lines[i], "SwapTotal: %" G_GUINT64_FORMAT " kB", &v) == 1)
-        *total = v * 1024;
-      else if (sscanf (lines[i], "SwapFree: %" G_GUINT64_FORMAT " kB", &v) == 1)
-        *free_ = v * 1024;
-    }
-}
-
 /* Bytes the rate cap still allows in this minute; G_MAXUINT64 without a cap. */
 static guint64
 allowance (SessAgent *agent, gint64 now, gint64 *refill_at)
@@ -407,7 +387,8 @@ kick (SessAgent *agent)
       if (app == NULL || !sess_policy_eligible (agent, app, now))
         continue;
 
-      read_swap (&swap_total, &swap_free);
+      if (!ctl_read_swap (&swap_total, &swap_free, NULL))
+        swap_total = swap_free = 0;
       mode = sess_policy_choose_mode (agent->config, swap_total, swap_free);
       if (!g_str_equal (mode, agent->config->mode))
         g_message ("Free swap is under %u%%: %s with cold instead of pageout",
