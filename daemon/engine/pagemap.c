@@ -64,6 +64,28 @@ struct _MaPagemap
   guint64 entries[PREAD_ENTRIES];
 };
 
+gboolean
+ma_probe_pagemap_scan (void)
+{
+  static gsize result;
+
+  if (g_once_init_enter (&result))
+    {
+      struct pm_scan_arg arg = { .size = sizeof arg };
+      int fd, r = -1;
+
+      /* An empty range on our own pagemap: 0 where the ioctl exists. */
+      fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          r = ioctl (fd, PAGEMAP_SCAN, &arg);
+          close (fd);
+        }
+      g_once_init_leave (&result, r == 0 ? 2 : 1);
+    }
+  return result == 2;
+}
+
 MaPagemap *
 ma_pagemap_open (int proc_fd, GError **error)
 {

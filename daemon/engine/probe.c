@@ -7,25 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ma-private.h"
-
-#ifndef PAGEMAP_SCAN
-struct ma_pm_scan_arg
-{
-  uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-  uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define PAGEMAP_SCAN _IOWR ('f', 16, struct ma_pm_scan_arg)
-#define MA_PM_SCAN_ARG struct ma_pm_scan_arg
-#else
-#define MA_PM_SCAN_ARG struct pm_scan_arg
-#endif
 
 gsize
 ma_page_size (void)
@@ -50,28 +36,6 @@ ma_probe_process_madvise (void)
        * does not. No advice can reach anything. */
       r = syscall (SYS_process_madvise, -1, NULL, 0, MADV_COLD, 0);
       g_once_init_leave (&result, (r < 0 && errno == ENOSYS) ? 1 : 2);
-    }
-  return result == 2;
-}
-
-gboolean
-ma_probe_pagemap_scan (void)
-{
-  static gsize result;
-
-  if (g_once_init_enter (&result))
-    {
-      MA_PM_SCAN_ARG arg = { .size = sizeof arg };
-      int fd, r = -1;
-
-      /* An empty range on our own pagemap: 0 where the ioctl exists. */
-      fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-      if (fd >= 0)
-        {
-          r = ioctl (fd, PAGEMAP_SCAN, &arg);
-          close (fd);
-        }
-      g_once_init_leave (&result, r == 0 ? 2 : 1);
     }
   return result == 2;
 }
