@@ -162,152 +162,71 @@ advise_batch (Apply *apply, const MaSpan *spans, guint n, GError **error)
   return TRUE;
 }
 
-GArray **
-ma_split_ranges (const GArray *ranges, guint64 planned, guint n, gsize page_size)
+/* The work of one apply, shared by its workers: each takes the next batch
+ * when it is done with the last, so they all finish within one batch of
+ * each other whatever else the machine is doing (a split in equal parts
+ * fixed in advance ends when its slowest part does). */
+typedef struct
 {
-  GArray **parts = g_new0 (GArray *, n);
-  guint64 share = (planned / n + page_size - 1) & ~((guint64) page_size - 1);
-  guint64 filled = 0;
-  guint part = 0, i;
-
-  for (i = 0; i < n; i++)
-    parts[i] = g_array_new (FALSE, FALSE, sizeof (MaRange));
-
-  for (i = 0; i < ranges->len; i++)
-    {
-      MaRange r = g_array_index (ranges, MaRange, i);
-
-      while (r.length > 0)
-        {
-          guint64 take = part == n - 1 ? r.length : MIN (r.length, share - filled);
-          MaRange piece = { r.start, take, take };
-
-          g_array_append_val (parts[part], piece);
-          r.start += take;
-          r.length -= take;
-          filled += take;
-          if (filled == share && part < n - 1)
-            {
-              part++;
-              filled = 0;
-            }
-        }
-    }
-  return parts;
-}
+  GMutex lock;
+  MaBatchCursor cursor; /* under lock */
+  guint64 max_bytes;
+  gint stop;    /* atomic: set by the first worker that fails */
+  guint64 done; /* atomic: bytes advised or skipped by all workers */
+  guint64 planned;
+  GCancellable *cancellable;
+} Queue;
 
 typedef struct
 {
   Apply apply;
   MaApplyResult result;
-  GArray *ranges;
   GError *error;
-  gint *stop; /* shared: set by the first worker that fails */
-  GCancellable *cancellable;
-  guint64 *done;           /* shared, atomic: bytes advised or skipped by all workers */
-  MaProgressFunc progress; /* only when the worker runs in the caller's thread */
+  Queue *queue;
+  MaProgressFunc progress; /* only for the worker in the caller's thread */
   gpointer progress_data;
-  guint64 planned;
 } Worker;
 
-static gboolean
-worker_run (Worker *w)
+static guint
+queue_take (Queue *queue, MaSpan *spans)
 {
-  g_autofree MaSpan *spans = g_new (MaSpan, MA_IOV_MAX);
-  MaBatchCursor cursor = {
-    .ranges = (const MaRange *) w->ranges->data,
-    .n_ranges = w->ranges->len,
-  };
-  guint64 max_bytes = MIN (ma_max_rw_count (w->apply.page_size), MA_BATCH_MAX_BYTES);
   guint n;
 
-  while ((n = ma_batch_next (&cursor, spans, MA_IOV_MAX, max_bytes)) > 0)
+  g_mutex_lock (&queue->lock);
+  n = ma_batch_next (&queue->cursor, spans, MA_IOV_MAX, queue->max_bytes);
+  g_mutex_unlock (&queue->lock);
+  return n;
+}
+
+static gpointer
+worker_run (gpointer data)
+{
+  Worker *w = data;
+  Queue *q = w->queue;
+  g_autofree MaSpan *spans = g_new (MaSpan, MA_IOV_MAX);
+  guint n;
+
+  while (!g_atomic_int_get (&q->stop) && (n = queue_take (q, spans)) > 0)
     {
       guint64 before = w->result.advised_bytes + w->result.skipped_bytes;
 
-      if (g_atomic_int_get (w->stop))
-        return FALSE;
-      if (g_cancellable_is_cancelled (w->cancellable))
+      if (g_cancellable_is_cancelled (q->cancellable))
         {
           g_set_error_literal (&w->error, MA_ERROR, MA_ERROR_CANCELLED, "Cancelled.");
-          return FALSE;
+          g_atomic_int_set (&q->stop, 1);
+          break;
         }
       if (!advise_batch (&w->apply, spans, n, &w->error))
         {
-          g_atomic_int_set (w->stop, 1);
-          return FALSE;
+          g_atomic_int_set (&q->stop, 1);
+          break;
         }
-      __atomic_add_fetch (w->done, w->result.advised_bytes + w->result.skipped_bytes - before,
+      __atomic_add_fetch (&q->done, w->result.advised_bytes + w->result.skipped_bytes - before,
                           __ATOMIC_RELAXED);
       if (w->progress != NULL)
-        w->progress (__atomic_load_n (w->done, __ATOMIC_RELAXED), w->planned, w->progress_data);
+        w->progress (__atomic_load_n (&q->done, __ATOMIC_RELAXED), q->planned, w->progress_data);
     }
-  return TRUE;
-}
-
-typedef struct
-{
-  GMutex lock;
-  GCond cond;
-  guint running;
-} Crew;
-
-typedef struct
-{
-  Worker *worker;
-  Crew *crew;
-} WorkerThread;
-
-static gpointer
-worker_thread (gpointer data)
-{
-  WorkerThread *wt = data;
-
-  worker_run (wt->worker);
-  g_mutex_lock (&wt->crew->lock);
-  wt->crew->running--;
-  g_cond_signal (&wt->crew->cond);
-  g_mutex_unlock (&wt->crew->lock);
   return NULL;
-}
-
-/* Runs the workers in threads of their own and reports progress from the
- * calling thread until they are all done. */
-static void
-run_crew (Worker *workers, guint n, MaProgressFunc progress, gpointer progress_data)
-{
-  g_autofree WorkerThread *wts = g_new (WorkerThread, n);
-  g_autofree GThread **threads = g_new (GThread *, n);
-  Crew crew = { .running = n };
-  guint i;
-
-  g_mutex_init (&crew.lock);
-  g_cond_init (&crew.cond);
-  for (i = 0; i < n; i++)
-    {
-      wts[i] = (WorkerThread){ &workers[i], &crew };
-      threads[i] = g_thread_new ("ma-advise", worker_thread, &wts[i]);
-    }
-
-  g_mutex_lock (&crew.lock);
-  while (crew.running > 0)
-    {
-      gint64 deadline = g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND;
-
-      if (!g_cond_wait_until (&crew.cond, &crew.lock, deadline) && progress != NULL)
-        {
-          g_mutex_unlock (&crew.lock);
-          progress (__atomic_load_n (workers[0].done, __ATOMIC_RELAXED), workers[0].planned,
-                    progress_data);
-          g_mutex_lock (&crew.lock);
-        }
-    }
-  g_mutex_unlock (&crew.lock);
-
-  for (i = 0; i < n; i++)
-    g_thread_join (threads[i]);
-  g_mutex_clear (&crew.lock);
-  g_cond_clear (&crew.cond);
 }
 
 /* Below this much per thread, a thread costs more than it saves. */
@@ -321,10 +240,14 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
   gsize page_size = ma_page_size ();
   guint n = MAX (1, MIN (plan->threads, plan->planned_bytes / MIN_BYTES_PER_THREAD));
   g_autofree Worker *workers = g_new0 (Worker, n);
-  GArray **parts = NULL;
+  g_autofree GThread **threads = g_new0 (GThread *, n);
+  Queue queue = {
+    .cursor = { .ranges = (const MaRange *) plan->ranges->data, .n_ranges = plan->ranges->len },
+    .max_bytes = MIN (ma_max_rw_count (page_size), MA_BATCH_MAX_BYTES),
+    .planned = plan->planned_bytes,
+    .cancellable = cancellable,
+  };
   gint64 t0 = g_get_monotonic_time ();
-  guint64 done = 0;
-  gint stop = 0;
   GError *first_error = NULL;
   guint i;
 
@@ -336,8 +259,7 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
   if (!ma_target_check_alive (target, error))
     return FALSE;
 
-  if (n > 1)
-    parts = ma_split_ranges (plan->ranges, plan->planned_bytes, n, page_size);
+  g_mutex_init (&queue.lock);
   for (i = 0; i < n; i++)
     {
       Worker *w = &workers[i];
@@ -348,25 +270,21 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
         .page_size = page_size,
         .out = &w->result,
       };
-      w->ranges = parts != NULL ? parts[i] : plan->ranges;
-      w->stop = &stop;
-      w->cancellable = cancellable;
-      w->done = &done;
-      w->planned = plan->planned_bytes;
+      w->queue = &queue;
     }
 
-  if (n == 1)
-    {
-      workers[0].progress = progress;
-      workers[0].progress_data = progress_data;
-      worker_run (&workers[0]);
-    }
-  else
-    {
-      run_crew (workers, n, progress, progress_data);
-      if (progress != NULL)
-        progress (done, plan->planned_bytes, progress_data);
-    }
+  /* Worker 0 is the calling thread, which also reports progress after each
+   * of its batches; the others get threads of their own. */
+  workers[0].progress = progress;
+  workers[0].progress_data = progress_data;
+  for (i = 1; i < n; i++)
+    threads[i] = g_thread_new ("ma-advise", worker_run, &workers[i]);
+  worker_run (&workers[0]);
+  for (i = 1; i < n; i++)
+    g_thread_join (threads[i]);
+  g_mutex_clear (&queue.lock);
+  if (progress != NULL && n > 1)
+    progress (queue.done, plan->planned_bytes, progress_data);
 
   /* Totals over all workers; the first real error wins over the
    * cancellations and stops it caused in the others. */
@@ -385,10 +303,7 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
           first_error = g_steal_pointer (&w->error);
         }
       g_clear_error (&w->error);
-      if (parts != NULL)
-        g_array_unref (parts[i]);
     }
-  g_free (parts);
   out->apply_usec = g_get_monotonic_time () - t0;
 
   if (first_error != NULL)

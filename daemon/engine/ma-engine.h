@@ -165,8 +165,8 @@ MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError *
 void ma_plan_free (MaPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPlan, ma_plan_free)
 
-/* Called in the thread that called ma_target_apply(): after each batch
- * with one thread, about every 50 ms and at the end with several. */
+/* Called in the thread that called ma_target_apply(), after each batch
+ * that thread advised and, with several threads, once more at the end. */
 typedef void (*MaProgressFunc) (guint64 done_bytes, guint64 planned_bytes, gpointer user_data);
 
 typedef struct
@@ -179,7 +179,8 @@ typedef struct
   gint64 apply_usec;
 } MaApplyResult;
 
-/* Applies @plan, split over plan->threads threads by bytes. Stops between
+/* Applies @plan with plan->threads threads (the calling one among them)
+ * taking batches in order from one queue. Stops between
  * batches when @cancellable is cancelled
  * (MA_ERROR_CANCELLED, with @out filled with what was done). Fails with
  * MA_ERROR_EXITED if the target is gone before or during the work. */

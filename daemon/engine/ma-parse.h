@@ -174,10 +174,11 @@ gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64
 /* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
  * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
 #define MA_IOV_MAX 1024
-/* A batch is also kept under 64 MiB: a pageout of that much takes tens of
- * milliseconds, so cancellation and progress stay responsive, while the
+/* A batch is also kept under 8 MiB. Threads take batches from one queue,
+ * so they finish within one batch of each other; a pageout of 8 MiB takes a
+ * few milliseconds, so cancellation and progress stay responsive, while the
  * cost of one more syscall is nothing beside it. */
-#define MA_BATCH_MAX_BYTES (64ull * 1024 * 1024)
+#define MA_BATCH_MAX_BYTES (8ull * 1024 * 1024)
 gsize ma_max_rw_count (gsize page_size);
 
 /* Cursor over the ranges of a plan, handing out batches of iovecs. A range
@@ -199,11 +200,5 @@ typedef struct
 /* Fills at most @max_iov spans totalling at most @max_bytes; returns how many.
  * 0 when the cursor is at the end. */
 guint ma_batch_next (MaBatchCursor *cursor, MaSpan *spans, guint max_iov, guint64 max_bytes);
-
-/* Splits @ranges (@planned bytes in all) into @n arrays of MaRange for @n
- * threads: in order, each about planned / n bytes rounded up to a page, a
- * range cut at a page boundary where a part fills up. Free each array and
- * the vector. */
-GArray **ma_split_ranges (const GArray *ranges, guint64 planned, guint n, gsize page_size);
 
 G_END_DECLS

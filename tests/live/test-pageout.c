@@ -5,6 +5,7 @@
  */
 
 #include "live-common.h"
+#include "ma-parse.h"
 
 static const char *const ineligible_kinds[] = {
   "locked", "shared", "memfd", "shm", "exec", "file", "readonly",
@@ -207,6 +208,65 @@ test_pageout_partial_return_skips_range_locked_after_plan (void)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* Several threads share the plan's batches: with four threads over many
+ * batches, mappings locked and unmapped under the plan are skipped by
+ * whichever thread meets them, everything else is paged out, and the
+ * totals add up to the plan exactly. */
+static void
+test_pageout_threads_share_batches_exactly (void)
+{
+  g_autoptr (TestTarget) t = test_target_spawn ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MaTarget) target = NULL;
+  g_autoptr (MaPlan) plan = NULL;
+  MaPlanRequest request
+      = { .mode = MA_MODE_PAGEOUT, .percent = 100, .order = MA_ORDER_ADDRESS, .threads = 4 };
+  MaApplyResult result = { 0 };
+  guint64 size = 6 * MiB;
+  guint64 sums[12];
+  char name[8];
+  guint i;
+
+  assert_swap_configured ();
+  for (i = 0; i < G_N_ELEMENTS (sums); i++)
+    {
+      g_snprintf (name, sizeof name, "r%u", i);
+      test_target_map (t, name, "anon", size, FALSE, NULL);
+      sums[i] = test_target_checksum (t, name);
+    }
+
+  target = ma_target_open (test_target_get_pid (t), &error);
+  g_assert_no_error (error);
+  plan = ma_target_plan (target, &request, &error);
+  g_assert_no_error (error);
+  live_assert_plan_valid (plan);
+  g_assert_cmpuint (plan->threads, ==, 4);
+  g_assert_cmpuint (plan->planned_bytes, ==, plan->eligible_bytes);
+  g_assert_cmpuint (plan->planned_bytes, >=, G_N_ELEMENTS (sums) * size);
+  g_assert_cmpuint (plan->planned_bytes, >, 4 * MA_BATCH_MAX_BYTES);
+
+  /* Under the plan: r3 and r8 are locked, r5 is unmapped. */
+  g_free (test_target_command (t, "mlock r3"));
+  g_free (test_target_command (t, "mlock r8"));
+  g_free (test_target_command (t, "unmap r5"));
+  live_apply (target, plan, &result);
+  g_assert_cmpuint (result.skipped_bytes, ==, 3 * size);
+  g_assert_cmpuint (result.advised_bytes, ==, plan->planned_bytes - 3 * size);
+  g_assert_cmpuint (result.n_calls, >=, plan->planned_bytes / MA_BATCH_MAX_BYTES);
+
+  for (i = 0; i < G_N_ELEMENTS (sums); i++)
+    {
+      g_snprintf (name, sizeof name, "r%u", i);
+      if (i == 5)
+        continue;
+      if (i == 3 || i == 8)
+        live_assert_resident (t, name);
+      else
+        live_assert_swapped (t, name);
+      g_assert_cmpuint (test_target_checksum (t, name), ==, sums[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,6 +282,8 @@ main (int argc, char **argv)
                    test_pageout_mlocked_vma_between_eligible_stays_resident);
   g_test_add_func ("/live/pageout/partial-return-skips-range-locked-after-plan",
                    test_pageout_partial_return_skips_range_locked_after_plan);
+  g_test_add_func ("/live/pageout/threads-share-batches-exactly",
+                   test_pageout_threads_share_batches_exactly);
 
   return g_test_run ();
 }

@@ -113,72 +113,6 @@ test_empty_plan_has_no_batches (void)
   g_assert_cmpuint (ma_batch_next (&cursor, spans, 1, ma_max_rw_count (PAGE)), ==, 0);
 }
 
-static void
-check_split (const MaRange *ranges, guint n_ranges, guint n_parts)
-{
-  g_autoptr (GArray) in = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  GArray **parts;
-  guint64 planned = 0, total = 0, share, next;
-  guint i, j, k = 0;
-
-  for (i = 0; i < n_ranges; i++)
-    planned += ranges[i].length;
-  g_array_append_vals (in, ranges, n_ranges);
-  parts = ma_split_ranges (in, planned, n_parts, PAGE);
-  share = (planned / n_parts + PAGE - 1) / PAGE * PAGE;
-
-  /* Concatenated, the parts are the ranges again, byte for byte in order. */
-  next = ranges[0].start;
-  for (i = 0; i < n_parts; i++)
-    {
-      guint64 part_bytes = 0;
-
-      for (j = 0; j < parts[i]->len; j++)
-        {
-          MaRange *r = &g_array_index (parts[i], MaRange, j);
-
-          g_assert_cmphex (r->start, ==, next);
-          g_assert_cmpuint (r->length % PAGE, ==, 0);
-          g_assert_cmpuint (r->resident, ==, r->length);
-          part_bytes += r->length;
-          next = r->start + r->length;
-          if (next == ranges[k].start + ranges[k].length && k + 1 < n_ranges)
-            next = ranges[++k].start;
-        }
-      /* Every part but the last holds its share exactly; none holds more. */
-      if (i < n_parts - 1 && total + share <= planned)
-        g_assert_cmpuint (part_bytes, ==, share);
-      g_assert_cmpuint (part_bytes, <=, MAX (share, planned - total));
-      total += part_bytes;
-      g_array_unref (parts[i]);
-    }
-  g_free (parts);
-  g_assert_cmpuint (total, ==, planned);
-}
-
-static void
-test_split_one_range_in_halves (void)
-{
-  MaRange ranges[] = { { 0x10000000ull, 512 * 1024 * 1024ull, 512 * 1024 * 1024ull } };
-
-  check_split (ranges, 1, 2);
-}
-
-static void
-test_split_many_ranges_cuts_at_pages (void)
-{
-  MaRange ranges[] = {
-    { 0x10000000ull, 3 * PAGE, 3 * PAGE },
-    { 0x20000000ull, 5 * PAGE, 5 * PAGE },
-    { 0x30000000ull, 1 * PAGE, 1 * PAGE },
-    { 0x40000000ull, 8 * PAGE, 8 * PAGE },
-  };
-
-  check_split (ranges, 4, 2);
-  check_split (ranges, 4, 3);
-  check_split (ranges, 4, 7);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -193,9 +127,6 @@ main (int argc, char **argv)
   g_test_add_func ("/batch/bytes-limit-cuts-between-ranges", test_bytes_limit_cuts_between_ranges);
   g_test_add_func ("/batch/batches-stay-page-aligned", test_batches_stay_page_aligned);
   g_test_add_func ("/batch/empty-plan-has-no-batches", test_empty_plan_has_no_batches);
-
-  g_test_add_func ("/batch/split/one-range-in-halves", test_split_one_range_in_halves);
-  g_test_add_func ("/batch/split/many-ranges-cuts-at-pages", test_split_many_ranges_cuts_at_pages);
 
   return g_test_run ();
 }
