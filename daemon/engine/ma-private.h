@@ -43,8 +43,27 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPagemap, ma_pagemap_free)
 /* TRUE when one call can sweep a span holding many mappings cheaply (the
  * kernel skips holes); pread of pagemap entries cannot. */
 gboolean ma_pagemap_can_sweep (MaPagemap *pagemap);
-/* Appends the runs of resident anonymous pages in [start, end) to @runs. */
+/* Appends the runs of resident pages in [start, end) to @runs, leaving
+ * out the shared zero page. Within an anonymous mapping every such page is
+ * anonymous; a sweep over other mappings also finds their pages, which
+ * ma_runs_assign() clips away. */
 gboolean ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
                                    GError **error);
+
+/* Sweeps of pagemap over spans of candidates, done by helper threads while
+ * the caller goes on planning (sweep.c). Threads inherit the caller's
+ * credentials, so they read pagemap as it would. */
+typedef struct _MaSweeper MaSweeper;
+
+/* @pagemap is the caller's, used when it sweeps in ma_sweeper_finish(). */
+MaSweeper *ma_sweeper_new (int proc_fd, MaPagemap *pagemap);
+/* Adds a span above every span before it. @more_coming: the caller has
+ * more to add, so a helper may start on this one at once. */
+void ma_sweeper_add (MaSweeper *sweeper, guint64 start, guint64 end, gboolean more_coming);
+/* Sweeps what is left, waits for the helpers and appends the runs of all
+ * spans to @runs in address order; fails with the first span's error. */
+gboolean ma_sweeper_finish (MaSweeper *sweeper, GArray *runs, GError **error);
+void ma_sweeper_free (MaSweeper *sweeper);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaSweeper, ma_sweeper_free)
 
 G_END_DECLS
