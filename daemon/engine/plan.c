@@ -11,6 +11,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "ma-private.h"
 
 void
@@ -139,79 +144,16 @@ cached_runs (guint vma_index, guint64 start, guint64 end, GArray *runs, gpointer
   return TRUE;
 }
 
-/* One sweep of pagemap over a span of candidates, in a thread of its own. */
-typedef struct
-{
-  int proc_fd;
-  guint64 start;
-  guint64 end;
-  GArray *runs;
-  GError *error;
-} Sweep;
+/* Candidates per span when a whole file was read first: enough that a
+ * sweep's fixed cost is nothing beside it, few enough to share out. */
+#define SPAN_CANDIDATES 4096
 
-static gpointer
-sweep_thread (gpointer data)
-{
-  Sweep *sweep = data;
-  g_autoptr (MaPagemap) pagemap = ma_pagemap_open (sweep->proc_fd, &sweep->error);
-
-  if (pagemap != NULL)
-    ma_pagemap_resident_runs (pagemap, sweep->start, sweep->end, sweep->runs, &sweep->error);
-  return NULL;
-}
-
-/* Below this many candidates a second sweep thread costs more than it saves. */
-#define SWEEP_SPLIT_MIN 4096
-
-/* The kernel's walk is most of the cost of planning a process with tens of
- * thousands of mappings: split it by address over the online CPUs. */
+/* Reads the resident runs of every candidate into @cache. */
 static gboolean
-sweep_runs (MaPagemap *pagemap, int proc_fd, const RunCache *cache, GArray *out, GError **error)
-{
-  const MaVma *vmas = cache->vmas;
-  guint n_threads = CLAMP (cache->n / SWEEP_SPLIT_MIN, 1, MIN (g_get_num_processors (), 8));
-  g_autofree Sweep *sweeps = g_new0 (Sweep, n_threads);
-  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
-  gboolean ok = TRUE;
-  guint t;
-
-  for (t = 0; t < n_threads; t++)
-    {
-      guint lo = (guint) ((guint64) cache->n * t / n_threads);
-      guint hi = (guint) ((guint64) cache->n * (t + 1) / n_threads);
-
-      sweeps[t] = (Sweep){
-        .proc_fd = proc_fd,
-        .start = vmas[cache->candidates[lo]].start,
-        .end = vmas[cache->candidates[hi - 1]].end,
-        .runs = t == 0 ? g_array_ref (out) : g_array_new (FALSE, FALSE, sizeof (MaRange)),
-      };
-    }
-  for (t = 1; t < n_threads; t++)
-    threads[t] = g_thread_new ("ma-sweep", sweep_thread, &sweeps[t]);
-  ok = ma_pagemap_resident_runs (pagemap, sweeps[0].start, sweeps[0].end, out, error);
-  for (t = 1; t < n_threads; t++)
-    {
-      g_thread_join (threads[t]);
-      if (ok && sweeps[t].error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&sweeps[t].error));
-          ok = FALSE;
-        }
-      /* Spans are disjoint and in address order: runs concatenate. */
-      if (ok)
-        g_array_append_vals (out, sweeps[t].runs->data, sweeps[t].runs->len);
-      g_clear_error (&sweeps[t].error);
-    }
-  for (t = 0; t < n_threads; t++)
-    g_array_unref (sweeps[t].runs);
-  return ok;
-}
-
-static gboolean
-read_residency (MaPagemap *pagemap, int proc_fd, RunCache *cache, GError **error)
+read_residency (MaTarget *target, RunCache *cache, GError **error)
 {
   g_autoptr (GArray) some = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (MaPagemap) pagemap = NULL;
   const MaVma *vmas = cache->vmas;
   guint i;
 
@@ -220,12 +162,24 @@ read_residency (MaPagemap *pagemap, int proc_fd, RunCache *cache, GError **error
       cache->first[0] = 0;
       return TRUE;
     }
+  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
+  if (pagemap == NULL)
+    return FALSE;
 
-  /* Sweeps from the first candidate to the end of the last: the kernel
-   * walks only what is mapped, and file pages are left out. */
+  /* Sweeps span after span of candidates, from the first candidate to the
+   * end of the last: the kernel walks only what is mapped. */
   if (ma_pagemap_can_sweep (pagemap))
     {
-      if (!sweep_runs (pagemap, proc_fd, cache, some, error))
+      g_autoptr (MaSweeper) sweeper = ma_sweeper_new (ma_target_get_proc_fd (target), pagemap);
+
+      for (i = 0; i < cache->n; i += SPAN_CANDIDATES)
+        {
+          guint last = MIN (i + SPAN_CANDIDATES, cache->n) - 1;
+
+          ma_sweeper_add (sweeper, vmas[cache->candidates[i]].start,
+                          vmas[cache->candidates[last]].end, last + 1 < cache->n);
+        }
+      if (!ma_sweeper_finish (sweeper, some, error))
         return FALSE;
       ma_runs_assign ((const MaRange *) some->data, some->len, vmas, cache->candidates, cache->n,
                       cache->runs, cache->first);
@@ -253,11 +207,11 @@ read_residency (MaPagemap *pagemap, int proc_fd, RunCache *cache, GError **error
  * none of which is eligible. Should a mapping be locked after status was
  * read, the kernel refuses the advice (EINVAL) and apply skips it. */
 static void
-flags_from_maps (GArray *vmas)
+flags_from_maps (GArray *vmas, guint from)
 {
   guint i;
 
-  for (i = 0; i < vmas->len; i++)
+  for (i = from; i < vmas->len; i++)
     {
       MaVma *vma = &g_array_index (vmas, MaVma, i);
 
@@ -267,6 +221,112 @@ flags_from_maps (GArray *vmas)
                      | ((vma->perms & MA_PERM_SHARED) ? MA_VMF_SH : 0);
       vma->has_vmflags = TRUE;
     }
+}
+
+/* Appends the positions of the eligible mappings among vmas[from..]. */
+static void
+add_candidates (const GArray *vmas, guint from, GArray *candidates)
+{
+  guint i;
+
+  for (i = from; i < vmas->len; i++)
+    if (ma_vma_eligibility (&g_array_index (vmas, MaVma, i)) == MA_INELIGIBLE_NONE)
+      g_array_append_val (candidates, i);
+}
+
+/* maps is read this much at a time (about 5,000 mappings). */
+#define MAPS_CHUNK (256 * 1024)
+
+/* Reads maps a chunk at a time. The candidates of each chunk go to a
+ * sweep of pagemap at once, so that the kernel walks their page tables
+ * while the rest of maps is read and parsed; @swept gets the runs of all. */
+static gboolean
+read_maps_sweeping (MaTarget *target, GArray *vmas, GArray *candidates, GArray *swept,
+                    GError **error)
+{
+  int proc_fd = ma_target_get_proc_fd (target);
+  g_autoptr (MaPagemap) pagemap = NULL;
+  g_autoptr (MaSweeper) sweeper = NULL;
+  g_autofree char *buf = g_malloc (MAPS_CHUNK);
+  gsize size = MAPS_CHUNK, len = 0;
+  gboolean eof = FALSE;
+  int fd;
+
+  fd = openat (proc_fd, "maps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    {
+      ma_set_error_from_errno (error, errno, ma_target_get_pid (target), "open maps");
+      return FALSE;
+    }
+  while (!eof)
+    {
+      gsize want, upto;
+      guint from_vma, from_candidate;
+      ssize_t got;
+
+      if (len == size)
+        {
+          /* A line longer than the buffer (a long path). */
+          size *= 2;
+          buf = g_realloc (buf, size);
+        }
+      want = size - len;
+      got = read (fd, buf + len, want);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          ma_set_error_from_errno (error, errno, ma_target_get_pid (target), "read maps");
+          close (fd);
+          return FALSE;
+        }
+      eof = got == 0;
+      len += (gsize) got;
+
+      /* Whole lines only, until the end: the parser refuses a cut one. */
+      upto = len;
+      if (!eof)
+        {
+          const char *nl = memrchr (buf, '\n', len);
+          upto = nl != NULL ? (gsize) (nl - buf) + 1 : 0;
+        }
+      if (upto == 0)
+        continue;
+
+      from_vma = vmas->len;
+      from_candidate = candidates->len;
+      if (!ma_smaps_parse (buf, upto, vmas, error))
+        {
+          g_prefix_error (error, "maps of process %d: ", (int) ma_target_get_pid (target));
+          close (fd);
+          return FALSE;
+        }
+      memmove (buf, buf + upto, len - upto);
+      len -= upto;
+      flags_from_maps (vmas, from_vma);
+      add_candidates (vmas, from_vma, candidates);
+      if (candidates->len == from_candidate)
+        continue;
+
+      if (sweeper == NULL)
+        {
+          pagemap = ma_pagemap_open (proc_fd, error);
+          if (pagemap == NULL)
+            {
+              close (fd);
+              return FALSE;
+            }
+          sweeper = ma_sweeper_new (proc_fd, pagemap);
+        }
+      /* A full read: more is likely to come, so a helper may start now. */
+      ma_sweeper_add (
+          sweeper,
+          g_array_index (vmas, MaVma, g_array_index (candidates, guint, from_candidate)).start,
+          g_array_index (vmas, MaVma, g_array_index (candidates, guint, candidates->len - 1)).end,
+          !eof && (gsize) got == want);
+    }
+  close (fd);
+  return sweeper == NULL || ma_sweeper_finish (sweeper, swept, error);
 }
 
 static gboolean
@@ -299,21 +359,17 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   g_autoptr (MaPlan) plan = NULL;
   g_autoptr (GArray) vmas = NULL;
   g_autoptr (GArray) runs = NULL;
-  g_autoptr (MaPagemap) pagemap = NULL;
-  g_autofree char *text = NULL;
-  g_autofree guint *candidates = NULL;
+  g_autoptr (GArray) candidates = NULL;
   g_autofree guint *ranked = NULL;
   g_autofree guint *order = NULL;
   g_autofree guint *first = NULL;
   g_autofree guint *of_vma = NULL;
   const MaObservation *observation = NULL;
-  const char *file;
   gsize page_size = ma_page_size ();
   gint64 t0 = g_get_monotonic_time ();
   guint64 swap_total = 0, swap_used = 0, budget;
   RunCache cache;
   MaStatus status;
-  gsize len;
   guint i, n = 0, n_ranked = 0;
 
   if (!check_request (request, error))
@@ -339,48 +395,61 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
    * read only when its VmFlags (something is locked) or its Referenced
    * counts (an observation ranks the mappings) are needed. */
   plan->read_smaps = status.vm_lck > 0 || observation != NULL;
-  file = plan->read_smaps ? "smaps" : "maps";
-  text = ma_read_file_at (ma_target_get_proc_fd (target), file, &len, error);
-  if (text == NULL)
-    return NULL;
   vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
-  if (!ma_smaps_parse (text, len, vmas, error))
-    {
-      g_prefix_error (error, "%s of process %d: ", file, (int) ma_target_get_pid (target));
-      return NULL;
-    }
-  g_clear_pointer (&text, g_free);
-  if (!plan->read_smaps)
-    flags_from_maps (vmas);
-  plan->n_vmas = vmas->len;
-
-  /* The kernel lists mappings in address order, so candidates are too. */
-  candidates = g_new (guint, MAX (vmas->len, 1));
-  of_vma = g_new (guint, MAX (vmas->len, 1));
-  for (i = 0; i < vmas->len; i++)
-    if (ma_vma_eligibility (&g_array_index (vmas, MaVma, i)) == MA_INELIGIBLE_NONE)
-      {
-        of_vma[i] = n;
-        candidates[n++] = i;
-      }
-  plan->n_eligible_vmas = n;
-
+  candidates = g_array_new (FALSE, FALSE, sizeof (guint));
   runs = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  first = g_new (guint, n + 1);
-  cache = (RunCache){ (const MaVma *) vmas->data, candidates, n, runs, first, of_vma };
-  if (n > 0)
+  if (!plan->read_smaps && ma_probe_pagemap_scan ())
     {
-      pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
-      if (pagemap == NULL
-          || !read_residency (pagemap, ma_target_get_proc_fd (target), &cache, error))
+      g_autoptr (GArray) swept = g_array_new (FALSE, FALSE, sizeof (MaRange));
+
+      if (!read_maps_sweeping (target, vmas, candidates, swept, error))
+        return NULL;
+      n = candidates->len;
+      first = g_new (guint, n + 1);
+      ma_runs_assign ((const MaRange *) swept->data, swept->len, (const MaVma *) vmas->data,
+                      (const guint *) candidates->data, n, runs, first);
+    }
+  else
+    {
+      const char *file = plan->read_smaps ? "smaps" : "maps";
+      g_autofree char *text = NULL;
+      gsize len;
+
+      text = ma_read_file_at (ma_target_get_proc_fd (target), file, &len, error);
+      if (text == NULL)
+        return NULL;
+      if (!ma_smaps_parse (text, len, vmas, error))
+        {
+          g_prefix_error (error, "%s of process %d: ", file, (int) ma_target_get_pid (target));
+          return NULL;
+        }
+      g_clear_pointer (&text, g_free);
+      if (!plan->read_smaps)
+        flags_from_maps (vmas, 0);
+      /* The kernel lists mappings in address order, so candidates are too. */
+      add_candidates (vmas, 0, candidates);
+      n = candidates->len;
+      first = g_new (guint, n + 1);
+      cache = (RunCache){
+        (const MaVma *) vmas->data, (const guint *) candidates->data, n, runs, first, NULL
+      };
+      if (!read_residency (target, &cache, error))
         return NULL;
     }
+  plan->n_vmas = vmas->len;
+  plan->n_eligible_vmas = n;
+  of_vma = g_new (guint, MAX (vmas->len, 1));
+  for (i = 0; i < n; i++)
+    of_vma[g_array_index (candidates, guint, i)] = i;
+  cache = (RunCache){
+    (const MaVma *) vmas->data, (const guint *) candidates->data, n, runs, first, of_vma
+  };
 
   /* Resident bytes are pagemap's count, whichever file was read. */
   ranked = g_new (guint, MAX (n, 1));
   for (i = 0; i < n; i++)
     {
-      MaVma *vma = &g_array_index (vmas, MaVma, candidates[i]);
+      MaVma *vma = &g_array_index (vmas, MaVma, g_array_index (candidates, guint, i));
       guint k;
 
       vma->rss = 0;
@@ -388,7 +457,7 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
         vma->rss += g_array_index (runs, MaRange, k).length;
       plan->eligible_bytes += vma->rss;
       if (vma->rss > 0)
-        ranked[n_ranked++] = candidates[i];
+        ranked[n_ranked++] = g_array_index (candidates, guint, i);
     }
 
   order = g_new (guint, MAX (n_ranked, 1));
@@ -407,7 +476,8 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
       const MaRange *range = &g_array_index (plan->ranges, MaRange, i);
       guint c = cache_find (&cache, range->start);
 
-      if (c != G_MAXUINT && g_array_index (vmas, MaVma, candidates[c]).referenced == 0)
+      if (c != G_MAXUINT
+          && g_array_index (vmas, MaVma, g_array_index (candidates, guint, c)).referenced == 0)
         plan->idle_bytes += range->resident;
     }
   plan->idle_usec = observation != NULL ? ma_observation_get_age_usec (observation) : 0;

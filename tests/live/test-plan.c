@@ -59,6 +59,41 @@ coverage (const MaPlan *plan)
   return merged;
 }
 
+/* Every page of @plan lies in a mapping that smaps, read here on its own,
+ * calls eligible. */
+static void
+assert_plan_within_eligible (const MaPlan *plan, pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/smaps", (int) pid);
+  g_autofree char *text = NULL;
+  g_autoptr (GArray) vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  guint i, k;
+
+  g_assert_true (g_file_get_contents (path, &text, &len, &error));
+  g_assert_no_error (error);
+  g_assert_true (ma_smaps_parse (text, len, vmas, &error));
+  g_assert_no_error (error);
+  for (i = 0; i < plan->ranges->len; i++)
+    {
+      const MaRange *r = &g_array_index (plan->ranges, MaRange, i);
+      gboolean inside = FALSE;
+
+      for (k = 0; k < vmas->len && !inside; k++)
+        {
+          const MaVma *vma = &g_array_index (vmas, MaVma, k);
+
+          inside = vma->start <= r->start && r->start + r->length <= vma->end
+                   && ma_vma_eligibility (vma) == MA_INELIGIBLE_NONE;
+        }
+      if (!inside)
+        g_error ("range %" G_GINT64_MODIFIER "x+%" G_GUINT64_FORMAT
+                 " is not inside an eligible mapping",
+                 r->start, r->length);
+    }
+}
+
 static void
 test_maps_and_smaps_paths_agree (void)
 {
@@ -79,7 +114,10 @@ test_maps_and_smaps_paths_agree (void)
   test_target_map (t, "s", "shared", 1 * MiB, FALSE, NULL);
   test_target_map (t, "x", "exec", 1 * MiB, FALSE, NULL);
   test_target_map (t, "r", "readonly", 1 * MiB, FALSE, NULL);
-  g_free (test_target_command (t, "many m 300 8192"));
+  test_target_map (t, "f", "file", 1 * MiB, FALSE, NULL);
+  /* Enough mappings that maps is read in several chunks and pagemap swept
+   * in several spans, by more than one thread where there are CPUs. */
+  g_free (test_target_command (t, "many m 12000 8192"));
   target = ma_target_open (test_target_get_pid (t), &error);
   g_assert_no_error (error);
 
@@ -95,7 +133,8 @@ test_maps_and_smaps_paths_agree (void)
 
   g_test_message ("eligible %" G_GUINT64_FORMAT " bytes in %u mappings", full->eligible_bytes,
                   full->n_eligible_vmas);
-  g_assert_cmpuint (full->eligible_bytes, >=, 3 * MiB + 2 * MiB + 300 * 8192);
+  g_assert_cmpuint (full->eligible_bytes, >=, 3 * MiB + 2 * MiB + 12000 * 8192);
+  g_assert_cmpuint (full->n_vmas, >, 12000);
   g_assert_cmpuint (fast->eligible_bytes, ==, full->eligible_bytes);
   g_assert_cmpuint (fast->n_eligible_vmas, ==, full->n_eligible_vmas);
   g_assert_cmpuint (fast->n_vmas, ==, full->n_vmas);
@@ -109,6 +148,8 @@ test_maps_and_smaps_paths_agree (void)
       g_assert_cmpuint (g_array_index (fast_pages, MaRange, i).length, ==,
                         g_array_index (full_pages, MaRange, i).length);
     }
+  assert_plan_within_eligible (fast, test_target_get_pid (t));
+  assert_plan_within_eligible (full, test_target_get_pid (t));
 
   /* Something locked (VmLck > 0): smaps, whose VmFlags exclude it. */
   l = test_target_map (t, "l", "locked", 256 * KiB, FALSE, NULL);
