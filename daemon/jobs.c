@@ -100,6 +100,7 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MaJob *job = user_data;
   MaStats *stats = job->context->stats;
   GVariant *results;
+  gint64 plan_usec = 0, apply_usec = 0;
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -116,9 +117,13 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
           ma_stats_add_advised (stats, job->request->mode, t->apply.advised_bytes,
                                 after < before && after != 0 ? before - after : 0);
           ma_stats_add_time (stats, t->apply.apply_usec);
+          apply_usec += t->apply.apply_usec;
         }
       if (t->plan != NULL)
-        ma_stats_add_time (stats, t->plan->plan_usec);
+        {
+          ma_stats_add_time (stats, t->plan->plan_usec);
+          plan_usec += t->plan->plan_usec;
+        }
       if (t->failed && t->error != MA_ERROR_NOT_AUTHORIZED)
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
                           "%s of process %u for uid %d failed: %s", method_name (job), t->pid,
@@ -127,8 +132,10 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   results = ma_job_build_results (job);
-  g_debug ("%s from %s (uid %d) done in %" G_GINT64_FORMAT " ms", method_name (job), job->sender,
-           (int) job->uid, (g_get_monotonic_time () - job->started) / 1000);
+  g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)",
+           method_name (job), job->sender, (int) job->uid,
+           (double) (g_get_monotonic_time () - job->started) / 1000, (double) plan_usec / 1000,
+           (double) apply_usec / 1000);
   g_dbus_method_invocation_return_value (job->invocation, g_variant_new_tuple (&results, 1));
   job_free (job);
 }

@@ -25,7 +25,8 @@
 #                                 10,000 Plan calls and after 10,000 more.
 #
 # Environment: MA_DAEMON, MA_TEST_TARGET, MA_SOURCE_ROOT (as for the
-# integration tests) and MA_CTL (memadvisectl). Prints RESULT lines for
+# integration tests) and MA_CTL (memadvisectl); MA_BENCH_RUNS, the rounds
+# of the pageout comparison (default 5; the median of each is reported). Prints RESULT lines for
 # tests/bench/run (see bench-common.h) and details on stderr.
 import ctypes
 import json
@@ -139,7 +140,8 @@ class Bench(MaTestCase):
 
     # -- e2e-pageout ---------------------------------------------------------
 
-    def e2e_pageout(self, runs=3):
+    def e2e_pageout(self):
+        runs = int(os.environ.get('MA_BENCH_RUNS', '5'))
         self.start_polkitd()
         self.start_daemon(config=DAEMON_CONFIG)
         size = 512 * MIB
