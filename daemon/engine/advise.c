@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -229,6 +230,32 @@ worker_run (gpointer data)
   return NULL;
 }
 
+/* Advising is batch work: under SCHED_BATCH the scheduler lets a thread
+ * that wakes up (the daemon's main loop answering a call) run at once
+ * instead of waiting for the workers' slices, and the workers still get
+ * every CPU nobody else wants. Switching between SCHED_OTHER and
+ * SCHED_BATCH needs no privilege; the nice value is kept. Returns the
+ * policy to put back. */
+static int
+enter_batch (void)
+{
+  struct sched_param param = { 0 };
+  int policy = sched_getscheduler (0);
+
+  if (policy == SCHED_OTHER)
+    sched_setscheduler (0, SCHED_BATCH, &param);
+  return policy;
+}
+
+static void
+leave_batch (int policy)
+{
+  struct sched_param param = { 0 };
+
+  if (policy == SCHED_OTHER)
+    sched_setscheduler (0, SCHED_OTHER, &param);
+}
+
 /* Below this much per thread, a thread costs more than it saves. */
 #define MIN_BYTES_PER_THREAD (4 * 1024 * 1024)
 
@@ -249,6 +276,7 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
   };
   gint64 t0 = g_get_monotonic_time ();
   GError *first_error = NULL;
+  int policy;
   guint i;
 
   memset (out, 0, sizeof *out);
@@ -277,14 +305,16 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
    * of its batches; the others get threads of their own. */
   workers[0].progress = progress;
   workers[0].progress_data = progress_data;
+  policy = enter_batch ();
   for (i = 1; i < n; i++)
-    threads[i] = g_thread_new ("ma-advise", worker_run, &workers[i]);
+    threads[i] = g_thread_new ("ma-advise", worker_run, &workers[i]); /* inherit the policy */
   worker_run (&workers[0]);
   for (i = 1; i < n; i++)
     g_thread_join (threads[i]);
   g_mutex_clear (&queue.lock);
   if (progress != NULL && n > 1)
     progress (queue.done, plan->planned_bytes, progress_data);
+  leave_batch (policy);
 
   /* Totals over all workers; the first real error wins over the
    * cancellations and stops it caused in the others. */

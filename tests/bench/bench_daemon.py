@@ -176,6 +176,16 @@ class Bench(MaTestCase):
                 % (r, e2e[-1], advised // MIB, bare1[-1], bare2[-1], swapped))
             for t in targets:
                 t.kill()
+        # The machine's speed drifts between runs (one bare call took 360 to
+        # 640 ms here); the three of one run are measured back to back.
+        paired1 = [a / b for a, b in zip(e2e, bare1)]
+        paired2 = [a / b for a, b in zip(e2e, bare2)]
+        log('per-run ratios: memadvisectl / one bare call %s (median %.3f); '
+            'memadvisectl / two concurrent bare calls %s (median %.3f); '
+            'two concurrent / one bare call: median %.3f'
+            % (['%.2f' % x for x in paired1], statistics.median(paired1),
+               ['%.2f' % x for x in paired2], statistics.median(paired2),
+               statistics.median([a / b for a, b in zip(bare2, bare1)])))
         e2e_ms = statistics.median(e2e)
         report('pageout 512 MiB end to end (memadvisectl)', e2e_ms,
                'one process_madvise(MADV_PAGEOUT), 1 iovec', statistics.median(bare1))

@@ -4,6 +4,8 @@
  * swap: meson runs them under tests/with-swap.
  */
 
+#include <sched.h>
+
 #include "live-common.h"
 #include "ma-parse.h"
 
@@ -208,6 +210,15 @@ test_pageout_partial_return_skips_range_locked_after_plan (void)
   g_assert_cmpstr (after, ==, before);
 }
 
+static void
+progress_in_batch_policy (guint64 done_bytes, guint64 planned_bytes, gpointer user_data)
+{
+  guint *n_progress = user_data;
+
+  g_assert_cmpint (sched_getscheduler (0), ==, SCHED_BATCH);
+  (*n_progress)++;
+}
+
 /* Several threads share the plan's batches: with four threads over many
  * batches, mappings locked and unmapped under the plan are skipped by
  * whichever thread meets them, everything else is paged out, and the
@@ -225,7 +236,7 @@ test_pageout_threads_share_batches_exactly (void)
   guint64 size = 6 * MiB;
   guint64 sums[12];
   char name[8];
-  guint i;
+  guint i, n_progress = 0;
 
   assert_swap_configured ();
   for (i = 0; i < G_N_ELEMENTS (sums); i++)
@@ -249,7 +260,13 @@ test_pageout_threads_share_batches_exactly (void)
   g_free (test_target_command (t, "mlock r3"));
   g_free (test_target_command (t, "mlock r8"));
   g_free (test_target_command (t, "unmap r5"));
-  live_apply (target, plan, &result);
+  g_assert_cmpint (sched_getscheduler (0), ==, SCHED_OTHER);
+  g_assert_true (
+      ma_target_apply (target, plan, NULL, progress_in_batch_policy, &n_progress, &result, &error));
+  g_assert_no_error (error);
+  /* The caller's thread advised as batch work and is itself again. */
+  g_assert_cmpuint (n_progress, >=, 1);
+  g_assert_cmpint (sched_getscheduler (0), ==, SCHED_OTHER);
   g_assert_cmpuint (result.skipped_bytes, ==, 3 * size);
   g_assert_cmpuint (result.advised_bytes, ==, plan->planned_bytes - 3 * size);
   g_assert_cmpuint (result.n_calls, >=, plan->planned_bytes / MA_BATCH_MAX_BYTES);
