@@ -166,6 +166,10 @@ main (int argc, char **argv)
   if (!daemon.context.kernel_supported)
     g_warning ("This kernel does not support process_madvise(2): every call will fail "
                "with NotSupported");
+  /* Settled now, under the daemon's own ids: work for a caller runs with
+   * theirs, which may not open the daemon's own pagemap to probe. */
+  g_debug ("Residency from %s",
+           ma_probe_pagemap_scan () ? "the PAGEMAP_SCAN ioctl" : "pagemap entries read with pread");
   ma_credentials_check_startup (&daemon.context.can_switch_credentials);
 
   daemon.loop = g_main_loop_new (NULL, FALSE);

@@ -69,23 +69,25 @@ struct _MaPagemap
 gboolean
 ma_probe_pagemap_scan (void)
 {
-  static gsize result;
+  static gint result; /* 0: not known yet, 1: no, 2: yes */
+  struct pm_scan_arg arg = { .size = sizeof arg };
+  int known = g_atomic_int_get (&result);
+  int fd, r;
 
-  if (g_once_init_enter (&result))
-    {
-      struct pm_scan_arg arg = { .size = sizeof arg };
-      int fd, r = -1;
+  if (known != 0)
+    return known == 2;
 
-      /* An empty range on our own pagemap: 0 where the ioctl exists. */
-      fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-      if (fd >= 0)
-        {
-          r = ioctl (fd, PAGEMAP_SCAN, &arg);
-          close (fd);
-        }
-      g_once_init_leave (&result, r == 0 ? 2 : 1);
-    }
-  return result == 2;
+  /* An empty range on our own pagemap: 0 where the ioctl exists. A thread
+   * that works with a caller's filesystem ids may not open it (it is 0400
+   * and ours): that says nothing of the kernel, so nothing is kept and
+   * this call says no. */
+  fd = open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FALSE;
+  r = ioctl (fd, PAGEMAP_SCAN, &arg);
+  close (fd);
+  g_atomic_int_set (&result, r == 0 ? 2 : 1);
+  return r == 0;
 }
 
 MaPagemap *
