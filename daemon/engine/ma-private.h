@@ -25,6 +25,16 @@ struct _MaTarget
  * process behind a /proc directory has gone) is MA_ERROR_EXITED. */
 char *ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error);
 
+/* Given whole lines (and, at the end, whatever follows the last newline);
+ * @more_likely: the read that brought them filled its buffer. */
+typedef gboolean (*MaLinesFunc) (const char *buf, gsize len, gboolean more_likely,
+                                 gpointer user_data, GError **error);
+/* Reads a file below @dir_fd about @chunk bytes at a time and hands each
+ * piece to @func as it comes, stopping when @func fails. Errors of the
+ * file itself are as ma_read_file_at()'s. */
+gboolean ma_read_lines_at (int dir_fd, const char *name, gsize chunk, MaLinesFunc func,
+                           gpointer user_data, GError **error);
+
 MaError ma_error_code_from_errno (int errsv);
 
 /* Reads /proc/PID/status of the target through its verified directory. */

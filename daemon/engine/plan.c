@@ -11,11 +11,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "ma-private.h"
 
 void
@@ -237,6 +232,54 @@ add_candidates (const GArray *vmas, guint from, GArray *candidates)
 /* maps is read this much at a time (about 5,000 mappings). */
 #define MAPS_CHUNK (256 * 1024)
 
+/* Planning from maps while it is read: see read_maps_sweeping(). */
+typedef struct
+{
+  MaTarget *target;
+  GArray *vmas;
+  GArray *candidates;
+  MaPagemap *pagemap;
+  MaSweeper *sweeper;
+} MapsSweep;
+
+/* A MaLinesFunc: parses a piece of maps and hands its candidates to a
+ * sweep of pagemap at once. */
+static gboolean
+sweep_maps_piece (const char *buf, gsize len, gboolean more_likely, gpointer user_data,
+                  GError **error)
+{
+  MapsSweep *ms = user_data;
+  int proc_fd = ma_target_get_proc_fd (ms->target);
+  guint from_vma = ms->vmas->len, from_candidate = ms->candidates->len;
+
+  if (!ma_smaps_parse (buf, len, ms->vmas, error))
+    {
+      g_prefix_error (error, "maps of process %d: ", (int) ma_target_get_pid (ms->target));
+      return FALSE;
+    }
+  flags_from_maps (ms->vmas, from_vma);
+  add_candidates (ms->vmas, from_vma, ms->candidates);
+  if (ms->candidates->len == from_candidate)
+    return TRUE;
+
+  if (ms->sweeper == NULL)
+    {
+      ms->pagemap = ma_pagemap_open (proc_fd, error);
+      if (ms->pagemap == NULL)
+        return FALSE;
+      ms->sweeper = ma_sweeper_new (proc_fd, ms->pagemap);
+    }
+  /* More is likely to come: a helper may start on this span now. */
+  ma_sweeper_add (
+      ms->sweeper,
+      g_array_index (ms->vmas, MaVma, g_array_index (ms->candidates, guint, from_candidate)).start,
+      g_array_index (ms->vmas, MaVma,
+                     g_array_index (ms->candidates, guint, ms->candidates->len - 1))
+          .end,
+      more_likely);
+  return TRUE;
+}
+
 /* Reads maps a chunk at a time. The candidates of each chunk go to a
  * sweep of pagemap at once, so that the kernel walks their page tables
  * while the rest of maps is read and parsed; @swept gets the runs of all. */
@@ -244,89 +287,15 @@ static gboolean
 read_maps_sweeping (MaTarget *target, GArray *vmas, GArray *candidates, GArray *swept,
                     GError **error)
 {
-  int proc_fd = ma_target_get_proc_fd (target);
-  g_autoptr (MaPagemap) pagemap = NULL;
-  g_autoptr (MaSweeper) sweeper = NULL;
-  g_autofree char *buf = g_malloc (MAPS_CHUNK);
-  gsize size = MAPS_CHUNK, len = 0;
-  gboolean eof = FALSE;
-  int fd;
+  MapsSweep ms = { target, vmas, candidates, NULL, NULL };
+  gboolean ok;
 
-  fd = openat (proc_fd, "maps", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    {
-      ma_set_error_from_errno (error, errno, ma_target_get_pid (target), "open maps");
-      return FALSE;
-    }
-  while (!eof)
-    {
-      gsize want, upto;
-      guint from_vma, from_candidate;
-      ssize_t got;
-
-      if (len == size)
-        {
-          /* A line longer than the buffer (a long path). */
-          size *= 2;
-          buf = g_realloc (buf, size);
-        }
-      want = size - len;
-      got = read (fd, buf + len, want);
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got < 0)
-        {
-          ma_set_error_from_errno (error, errno, ma_target_get_pid (target), "read maps");
-          close (fd);
-          return FALSE;
-        }
-      eof = got == 0;
-      len += (gsize) got;
-
-      /* Whole lines only, until the end: the parser refuses a cut one. */
-      upto = len;
-      if (!eof)
-        {
-          const char *nl = memrchr (buf, '\n', len);
-          upto = nl != NULL ? (gsize) (nl - buf) + 1 : 0;
-        }
-      if (upto == 0)
-        continue;
-
-      from_vma = vmas->len;
-      from_candidate = candidates->len;
-      if (!ma_smaps_parse (buf, upto, vmas, error))
-        {
-          g_prefix_error (error, "maps of process %d: ", (int) ma_target_get_pid (target));
-          close (fd);
-          return FALSE;
-        }
-      memmove (buf, buf + upto, len - upto);
-      len -= upto;
-      flags_from_maps (vmas, from_vma);
-      add_candidates (vmas, from_vma, candidates);
-      if (candidates->len == from_candidate)
-        continue;
-
-      if (sweeper == NULL)
-        {
-          pagemap = ma_pagemap_open (proc_fd, error);
-          if (pagemap == NULL)
-            {
-              close (fd);
-              return FALSE;
-            }
-          sweeper = ma_sweeper_new (proc_fd, pagemap);
-        }
-      /* A full read: more is likely to come, so a helper may start now. */
-      ma_sweeper_add (
-          sweeper,
-          g_array_index (vmas, MaVma, g_array_index (candidates, guint, from_candidate)).start,
-          g_array_index (vmas, MaVma, g_array_index (candidates, guint, candidates->len - 1)).end,
-          !eof && (gsize) got == want);
-    }
-  close (fd);
-  return sweeper == NULL || ma_sweeper_finish (sweeper, swept, error);
+  ok = ma_read_lines_at (ma_target_get_proc_fd (target), "maps", MAPS_CHUNK, sweep_maps_piece, &ms,
+                         error)
+       && (ms.sweeper == NULL || ma_sweeper_finish (ms.sweeper, swept, error));
+  g_clear_pointer (&ms.sweeper, ma_sweeper_free);
+  g_clear_pointer (&ms.pagemap, ma_pagemap_free);
+  return ok;
 }
 
 static gboolean

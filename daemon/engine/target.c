@@ -64,51 +64,123 @@ ma_set_error_from_errno (GError **error, int errsv, pid_t pid, const char *what)
     }
 }
 
-char *
-ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error)
+/* Opens @name below @dir_fd for reading; -1 with @error set. */
+static int
+open_at (int dir_fd, const char *name, GError **error)
 {
-  g_autofree char *buf = NULL;
-  gsize size = 16384, len = 0;
-  int fd;
+  int fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-  fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     {
       int errsv = errno;
       g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv), "Could not open %s: %s.",
                    name, g_strerror (errsv));
-      return NULL;
     }
+  return fd;
+}
 
-  buf = g_malloc (size);
+/* One read(2) of at most @count bytes, again when interrupted; -1 with
+ * @error set. */
+static gssize
+read_some (int fd, const char *name, char *buf, gsize count, GError **error)
+{
   for (;;)
     {
-      ssize_t n;
+      ssize_t n = read (fd, buf, count);
 
+      if (n >= 0)
+        return n;
+      if (errno != EINTR)
+        {
+          int errsv = errno;
+          g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv), "Could not read %s: %s.",
+                       name, g_strerror (errsv));
+          return -1;
+        }
+    }
+}
+
+char *
+ma_read_file_at (int dir_fd, const char *name, gsize *out_len, GError **error)
+{
+  g_autofree char *buf = NULL;
+  gsize size = 16384, len = 0;
+  gssize n;
+  int fd;
+
+  fd = open_at (dir_fd, name, error);
+  if (fd < 0)
+    return NULL;
+
+  buf = g_malloc (size);
+  do
+    {
       if (len == size)
         {
           size *= 2;
           buf = g_realloc (buf, size);
         }
-      n = read (fd, buf + len, size - len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int errsv = errno;
-          close (fd);
-          g_set_error (error, MA_ERROR, ma_error_code_from_errno (errsv), "Could not read %s: %s.",
-                       name, g_strerror (errsv));
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      len += (gsize) n;
+      n = read_some (fd, name, buf + len, size - len, error);
+      if (n > 0)
+        len += (gsize) n;
     }
+  while (n > 0);
   close (fd);
+  if (n < 0)
+    return NULL;
 
   *out_len = len;
   return g_steal_pointer (&buf);
+}
+
+gboolean
+ma_read_lines_at (int dir_fd, const char *name, gsize chunk, MaLinesFunc func, gpointer user_data,
+                  GError **error)
+{
+  g_autofree char *buf = g_malloc (chunk);
+  gsize size = chunk, len = 0;
+  gboolean ok = TRUE, eof = FALSE;
+  int fd;
+
+  fd = open_at (dir_fd, name, error);
+  if (fd < 0)
+    return FALSE;
+  while (ok && !eof)
+    {
+      gsize want, upto;
+      gssize got;
+
+      if (len == size)
+        {
+          /* A line longer than the buffer (a long path). */
+          size *= 2;
+          buf = g_realloc (buf, size);
+        }
+      want = size - len;
+      got = read_some (fd, name, buf + len, want, error);
+      if (got < 0)
+        {
+          ok = FALSE;
+          break;
+        }
+      eof = got == 0;
+      len += (gsize) got;
+
+      /* Whole lines only, until the end: whatever is left then goes too. */
+      upto = len;
+      if (!eof)
+        {
+          const char *nl = memrchr (buf, '\n', len);
+          upto = nl != NULL ? (gsize) (nl - buf) + 1 : 0;
+        }
+      if (upto == 0)
+        continue;
+      ok = func (buf, upto, !eof && (gsize) got == want, user_data, error);
+      memmove (buf, buf + upto, len - upto);
+      len -= upto;
+    }
+  close (fd);
+  return ok;
 }
 
 gboolean
