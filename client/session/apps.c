@@ -139,13 +139,16 @@ scan (SessAgent *agent, GError **error)
 
       if (!g_file_test (path, G_FILE_TEST_IS_DIR))
         continue;
-      app_added (agent, name);
       app = sess_apps_lookup (agent, name);
       if (app != NULL)
+        sess_gnome_read (agent, app); /* known: its state may have changed unseen */
+      else
         {
-          g_hash_table_add (seen, app->unit);
-          sess_gnome_read (agent, app);
+          app_added (agent, name); /* reads its state itself */
+          app = sess_apps_lookup (agent, name);
         }
+      if (app != NULL)
+        g_hash_table_add (seen, app->unit);
     }
   g_hash_table_iter_init (&iter, agent->apps);
   while (g_hash_table_iter_next (&iter, &key, NULL))

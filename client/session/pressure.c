@@ -61,11 +61,9 @@ on_psi (int fd, GIOCondition condition, gpointer user_data)
       agent->psi_source = 0;
       return G_SOURCE_REMOVE;
     }
-  if (!agent->lmm_present)
-    {
-      g_message ("PSI trigger: memory pressure");
-      sess_policy_pressure (agent);
-    }
+  /* The trigger is watched only while low-memory-monitor is absent. */
+  g_message ("PSI trigger: memory pressure");
+  sess_policy_pressure (agent);
   return G_SOURCE_CONTINUE;
 }
 
@@ -116,7 +114,6 @@ on_lmm_appeared (GDBusConnection *connection, const char *name, const char *owne
   SessAgent *agent = user_data;
 
   g_debug ("low-memory-monitor runs: following its warnings");
-  agent->lmm_present = TRUE;
   psi_stop (agent);
 }
 
@@ -125,7 +122,6 @@ on_lmm_vanished (GDBusConnection *connection, const char *name, gpointer user_da
 {
   SessAgent *agent = user_data;
 
-  agent->lmm_present = FALSE;
   psi_start (agent);
 }
 

@@ -89,7 +89,6 @@ struct _SessAgent
   GPtrArray *subscriptions; /* guint signal ids on session_bus */
   guint lmm_subscription;
   guint lmm_watch;
-  gboolean lmm_present;
   int psi_fd;
   guint psi_source;
   guint session_name;
