@@ -21,6 +21,17 @@ static void ma_manager_iface_init (MaDBusMemAdvise1Iface *iface);
 G_DEFINE_TYPE_WITH_CODE (MaManager, ma_manager, MA_DBUS_TYPE_MEM_ADVISE1_SKELETON,
                          G_IMPLEMENT_INTERFACE (MA_DBUS_TYPE_MEM_ADVISE1, ma_manager_iface_init))
 
+/* Answers a call whose arguments are invalid, as @error says. */
+static void
+refuse_invalid (MaContext *context, GDBusMethodInvocation *invocation, const char *method,
+                const GError *error)
+{
+  g_debug ("%s from %s: %s", method, g_dbus_method_invocation_get_sender (invocation),
+           error->message);
+  ma_stats_add_refused_call (context->stats, "invalid-args");
+  g_dbus_method_invocation_return_gerror (invocation, error);
+}
+
 /* Answers a call that cannot go on: invalid arguments (@request is NULL
  * and @error says why) or a kernel without process_madvise (then it frees
  * @request). Returns TRUE if it answered. */
@@ -30,10 +41,7 @@ refuse_call (MaManager *self, GDBusMethodInvocation *invocation, const char *met
 {
   if (*request == NULL)
     {
-      g_debug ("%s from %s: %s", method, g_dbus_method_invocation_get_sender (invocation),
-               error->message);
-      ma_stats_add_refused_call (self->context->stats, "invalid-args");
-      g_dbus_method_invocation_return_gerror (invocation, error);
+      refuse_invalid (self->context, invocation, method, error);
       return TRUE;
     }
   if (!self->context->kernel_supported)
@@ -121,10 +129,8 @@ list_members_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (pids == NULL)
     {
-      g_debug ("%s from %s: %s", call->reclaim ? "ReclaimCgroup" : "PlanCgroup",
-               g_dbus_method_invocation_get_sender (call->invocation), error->message);
-      ma_stats_add_refused_call (context->stats, "invalid-args");
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      refuse_invalid (context, call->invocation, call->reclaim ? "ReclaimCgroup" : "PlanCgroup",
+                      error);
       return;
     }
   g_array_append_vals (call->request->pids, pids->data, pids->len);

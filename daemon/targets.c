@@ -84,9 +84,10 @@ ma_target_is_protected (MaTarget *target, const MaProtection *protection, char *
     }
   for (guint i = 0; protection->names != NULL && protection->names[i] != NULL; i++)
     {
-      /* comm is at most 15 bytes: a longer configured name matches its prefix. */
-      if (strncmp (comm, protection->names[i], 15) == 0
-          && (strlen (comm) < 15 ? strlen (protection->names[i]) == strlen (comm) : TRUE))
+      /* comm is at most 15 bytes: a longer configured name matches its
+       * prefix. A shorter comm's NUL is compared too, so it matches only
+       * a name of its own length. */
+      if (strncmp (comm, protection->names[i], 15) == 0)
         {
           *out_message = g_strdup_printf (
               "Process %u (%s) is protected by the configuration (Names).", pid, comm);
