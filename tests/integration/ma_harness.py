@@ -239,14 +239,6 @@ def status_of(pid):
         return dict(line.rstrip('\n').split(':\t', 1) for line in f if ':\t' in line)
 
 
-def swap_used_bytes():
-    used = 0
-    with open('/proc/swaps') as f:
-        for line in f.readlines()[1:]:
-            used += int(line.split()[3]) * 1024
-    return used
-
-
 def swap_total_bytes():
     total = 0
     with open('/proc/swaps') as f:

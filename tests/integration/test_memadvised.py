@@ -24,11 +24,6 @@ COMMON_KEYS = {'pid': int, 'comm': str, 'uid': int, 'status': str, 'eligible-byt
 AFTER_KEYS = {'rss-after', 'anon-after', 'swap-after'}
 
 
-def need_swap(test):
-    test.assertGreater(ma_harness.swap_total_bytes(), 0,
-                       'this test runs under tests/with-swap and needs swap')
-
-
 class InterfaceTest(MaTestCase):
     """Methods, properties and introspection exactly as DESIGN says."""
 
