@@ -15,12 +15,6 @@ struct _MaKeptObservation
 typedef struct
 {
   pid_t pid;
-  guint64 start_time;
-} Identity;
-
-typedef struct
-{
-  Identity identity;
   MaKeptObservation *kept;
   GList link; /* in by_age */
 } Entry;
@@ -28,9 +22,9 @@ typedef struct
 struct _MaObservations
 {
   GMutex lock;
-  GHashTable *by_identity; /* Identity → Entry (owned) */
-  /* pid → its Entry: finds the entry of a process that exited and whose
-   * pid now names another one. Never used to find an observation. */
+  /* pid → its Entry (owned). An entry is for a process, pid and start
+   * time: one whose pid now names another process is dropped when found
+   * (find()), never handed out. */
   GHashTable *by_pid;
   GQueue by_age; /* Entry, oldest first */
 };
@@ -53,22 +47,6 @@ ma_kept_observation_unref (MaKeptObservation *kept)
   g_atomic_rc_box_release_full (kept, (GDestroyNotify) kept_clear);
 }
 
-static guint
-identity_hash (gconstpointer key)
-{
-  const Identity *id = key;
-
-  return g_int64_hash (&id->start_time) ^ (guint) id->pid;
-}
-
-static gboolean
-identity_equal (gconstpointer a, gconstpointer b)
-{
-  const Identity *x = a, *y = b;
-
-  return x->pid == y->pid && x->start_time == y->start_time;
-}
-
 static void
 entry_free (Entry *entry)
 {
@@ -82,9 +60,8 @@ ma_observations_new (void)
   MaObservations *self = g_new0 (MaObservations, 1);
 
   g_mutex_init (&self->lock);
-  self->by_identity
-      = g_hash_table_new_full (identity_hash, identity_equal, NULL, (GDestroyNotify) entry_free);
-  self->by_pid = g_hash_table_new (g_direct_hash, g_direct_equal);
+  self->by_pid
+      = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) entry_free);
   g_queue_init (&self->by_age);
   return self;
 }
@@ -95,7 +72,6 @@ ma_observations_free (MaObservations *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->by_pid);
-  g_hash_table_unref (self->by_identity);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -104,9 +80,8 @@ ma_observations_free (MaObservations *self)
 static void
 drop (MaObservations *self, Entry *entry)
 {
-  g_hash_table_remove (self->by_pid, GINT_TO_POINTER (entry->identity.pid));
   g_queue_unlink (&self->by_age, &entry->link);
-  g_hash_table_remove (self->by_identity, &entry->identity);
+  g_hash_table_remove (self->by_pid, GINT_TO_POINTER (entry->pid)); /* frees it */
 }
 
 /* With the lock held: the oldest first, by age, then beyond the cap. The
@@ -124,8 +99,8 @@ expire (MaObservations *self)
     drop (self, g_queue_peek_head (&self->by_age));
 }
 
-/* With the lock held: the entry for @target's pid, once any entry of an
- * earlier process with that pid is dropped. */
+/* With the lock held: the entry for @target (its pid and start time), once
+ * any entry of an earlier process with that pid is dropped. */
 static Entry *
 find (MaObservations *self, MaTarget *target)
 {
@@ -143,16 +118,12 @@ find (MaObservations *self, MaTarget *target)
 MaKeptObservation *
 ma_observations_lookup (MaObservations *self, MaTarget *target)
 {
-  Identity identity = { ma_target_get_pid (target), ma_target_get_start_time (target) };
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   Entry *entry;
 
   expire (self);
-  (void) find (self, target);
-  entry = g_hash_table_lookup (self->by_identity, &identity);
-  if (entry == NULL)
-    return NULL;
-  return g_atomic_rc_box_acquire (entry->kept);
+  entry = find (self, target);
+  return entry != NULL ? g_atomic_rc_box_acquire (entry->kept) : NULL;
 }
 
 MaKeptObservation *
@@ -173,13 +144,11 @@ ma_observations_start (MaObservations *self, MaTarget *target, GError **error)
     drop (self, entry);
 
   entry = g_new0 (Entry, 1);
-  entry->identity.pid = ma_target_get_pid (target);
-  entry->identity.start_time = ma_target_get_start_time (target);
+  entry->pid = ma_target_get_pid (target);
   entry->kept = g_atomic_rc_box_new0 (MaKeptObservation);
   entry->kept->observation = g_steal_pointer (&observation);
   entry->link.data = entry;
-  g_hash_table_insert (self->by_identity, &entry->identity, entry);
-  g_hash_table_insert (self->by_pid, GINT_TO_POINTER (entry->identity.pid), entry);
+  g_hash_table_insert (self->by_pid, GINT_TO_POINTER (entry->pid), entry);
   g_queue_push_tail_link (&self->by_age, &entry->link);
   expire (self);
   return g_atomic_rc_box_acquire (entry->kept);
