@@ -105,11 +105,9 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   for (guint i = 0; i < job->targets->len; i++)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
-      const char *status = t->failed ? "failed" : "ok";
 
-      if (!t->failed && (t->plan == NULL || t->plan->planned_bytes == 0))
-        status = "skipped";
-      ma_stats_add_target (stats, status, t->failed ? ma_error_to_string (t->error) : NULL);
+      ma_stats_add_target (stats, ma_job_target_status (t),
+                           t->failed ? ma_error_to_string (t->error) : NULL);
       if (t->applied)
         {
           guint64 before = t->plan->before.rss, after = t->apply.after.rss;

@@ -61,6 +61,8 @@ void ma_job_run_engine (MaJob *job);
 
 /* The a{sv} results entries (results.c). */
 GVariant *ma_job_build_results (MaJob *job);
+/* "ok", "skipped" or "failed", as the results and statistics say. */
+const char *ma_job_target_status (const MaJobTarget *t);
 void ma_job_target_fail (MaJobTarget *t, MaError code, const char *message);
 
 G_END_DECLS

@@ -25,25 +25,29 @@ ranges_variant (const MaPlan *plan)
   return g_variant_builder_end (&builder);
 }
 
+const char *
+ma_job_target_status (const MaJobTarget *t)
+{
+  if (t->failed)
+    return "failed";
+  if (t->plan == NULL || t->plan->planned_bytes == 0)
+    return "skipped";
+  return "ok";
+}
+
 static GVariant *
 target_variant (MaJob *job, MaJobTarget *t)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   const MaPlan *plan = t->plan;
-  const char *status = "ok";
+  const char *status = ma_job_target_status (t);
   const char *message = NULL;
   MaMemStat before = { 0 }, after = { 0 };
 
   if (t->failed)
-    {
-      status = "failed";
-      message = t->message;
-    }
-  else if (plan == NULL || plan->planned_bytes == 0)
-    {
-      status = "skipped";
-      message = plan != NULL ? skipped_message (plan) : "Nothing was planned.";
-    }
+    message = t->message;
+  else if (g_str_equal (status, "skipped"))
+    message = plan != NULL ? skipped_message (plan) : "Nothing was planned.";
   else if (job->request->mode == MA_MODE_PAGEOUT && !plan->swap_configured)
     {
       /* Status stays ok: the advice is valid; it only cannot free anonymous
