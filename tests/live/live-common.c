@@ -3,6 +3,19 @@
 #include "live-common.h"
 
 MaPlan *
+live_plan_request (MaTarget *target, const MaPlanRequest *request)
+{
+  g_autoptr (GError) error = NULL;
+  MaPlan *plan = ma_target_plan (target, request, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (plan);
+  g_assert_cmpint (plan->mode, ==, request->mode);
+  live_assert_plan_valid (plan);
+  return plan;
+}
+
+MaPlan *
 live_plan (pid_t pid, MaMode mode, guint percent, guint64 max_bytes, MaTarget **out_target)
 {
   g_autoptr (GError) error = NULL;
@@ -14,11 +27,7 @@ live_plan (pid_t pid, MaMode mode, guint percent, guint64 max_bytes, MaTarget **
   g_assert_no_error (error);
   g_assert_nonnull (target);
   g_assert_cmpint (ma_target_get_pid (target), ==, pid);
-  plan = ma_target_plan (target, &request, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (plan);
-  g_assert_cmpint (plan->mode, ==, mode);
-  live_assert_plan_valid (plan);
+  plan = live_plan_request (target, &request);
   *out_target = g_steal_pointer (&target);
   return plan;
 }

@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 
 /* Opens @pid and plans; asserts both succeed and that the plan is well formed. */
 MaPlan *live_plan (pid_t pid, MaMode mode, guint percent, guint64 max_bytes, MaTarget **out_target);
+/* Plans @request on an open target: no error, a plan of its mode, valid
+ * (live_assert_plan_valid()). */
+MaPlan *live_plan_request (MaTarget *target, const MaPlanRequest *request);
 
 /* Checks the invariants of any plan: page-aligned, non-overlapping ranges
  * whose resident bytes sum to planned_bytes, within eligible_bytes. */

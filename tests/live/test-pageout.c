@@ -248,9 +248,7 @@ test_pageout_threads_share_batches_exactly (void)
 
   target = ma_target_open (test_target_get_pid (t), &error);
   g_assert_no_error (error);
-  plan = ma_target_plan (target, &request, &error);
-  g_assert_no_error (error);
-  live_assert_plan_valid (plan);
+  plan = live_plan_request (target, &request);
   g_assert_cmpuint (plan->threads, ==, 4);
   g_assert_cmpuint (plan->planned_bytes, ==, plan->eligible_bytes);
   g_assert_cmpuint (plan->planned_bytes, >=, G_N_ELEMENTS (sums) * size);

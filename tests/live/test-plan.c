@@ -12,19 +12,14 @@
 static MaPlan *
 plan_with (MaTarget *target, guint percent, MaOrder order, const MaObservation *observation)
 {
-  g_autoptr (GError) error = NULL;
   MaPlanRequest request = {
     .mode = MA_MODE_COLD,
     .percent = percent,
     .order = order,
     .observation = observation,
   };
-  MaPlan *plan = ma_target_plan (target, &request, &error);
 
-  g_assert_no_error (error);
-  g_assert_nonnull (plan);
-  live_assert_plan_valid (plan);
-  return plan;
+  return live_plan_request (target, &request);
 }
 
 static int
