@@ -5,29 +5,9 @@ real cgroups under the cgroup2 root; one meson test per test method."""
 import os
 
 from test_memadvisectl import CtlTestCase, MiB, main
+from ma_harness import cgroup2_root, remove_cgroup
 
 APP_ID = 'org.example.Foo'
-
-
-def cgroup2_root():
-    """The hierarchy memadvised and memadvisectl resolve paths in."""
-    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
-        return '/sys/fs/cgroup'
-    return '/sys/fs/cgroup/unified'
-
-
-def _remove_cgroup(path):
-    """Moves what is left to the root, then removes the tree, deepest first."""
-    for top, _, _ in os.walk(path, topdown=False):
-        with open(os.path.join(top, 'cgroup.procs')) as f:
-            pids = f.read().split()
-        for pid in pids:
-            try:
-                with open(os.path.join(cgroup2_root(), 'cgroup.procs'), 'w') as f:
-                    f.write(pid)
-            except OSError:
-                pass  # exited meanwhile
-        os.rmdir(top)
 
 
 class CgroupCtlTest(CtlTestCase):
@@ -45,7 +25,7 @@ class CgroupCtlTest(CtlTestCase):
         first = rel.split('/')
         for i in range(1, len(first) + 1):
             if not os.path.exists(os.path.join(root, *first[:i])):
-                self._defer(_remove_cgroup, os.path.join(root, *first[:i]))
+                self._defer(remove_cgroup, os.path.join(root, *first[:i]))
                 break
         os.makedirs(os.path.join(root, rel), exist_ok=True)
         return rel

@@ -239,6 +239,33 @@ def status_of(pid):
         return dict(line.rstrip('\n').split(':\t', 1) for line in f if ':\t' in line)
 
 
+def cgroup2_root():
+    """The cgroup2 hierarchy memadvised resolves paths in: /sys/fs/cgroup
+    on a pure v2 system, its unified/ mount on a hybrid one."""
+    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
+        return '/sys/fs/cgroup'
+    return '/sys/fs/cgroup/unified'
+
+
+def remove_cgroup(path):
+    """Moves what is left in the cgroup tree at @path to the root, then
+    removes the tree, deepest first."""
+    root = cgroup2_root()
+    for top, _, _ in os.walk(path, topdown=False):
+        try:
+            with open(os.path.join(top, 'cgroup.procs')) as f:
+                pids = f.read().split()
+        except OSError:  # a threaded cgroup: its processes are its domain's
+            pids = []
+        for pid in pids:
+            try:
+                with open(os.path.join(root, 'cgroup.procs'), 'w') as f:
+                    f.write(pid)
+            except OSError:
+                pass  # exited meanwhile
+        os.rmdir(top)
+
+
 def swap_total_bytes():
     total = 0
     with open('/proc/swaps') as f:

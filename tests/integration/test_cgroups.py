@@ -8,38 +8,12 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase
+from ma_harness import MaTestCase, cgroup2_root, remove_cgroup
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
 BUSY = 'org.memadvise.MemAdvise1.Error.Busy'
-CGROUP2_ROOT = '/sys/fs/cgroup/unified'
-
-
-def cgroup2_root():
-    """The hierarchy the daemon resolves paths in (pure v2 first)."""
-    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
-        return '/sys/fs/cgroup'
-    return CGROUP2_ROOT
-
-
-def _remove_cgroup(path):
-    """Moves what is left to the root, then removes the tree, deepest first."""
-    root = cgroup2_root()
-    for top, dirs, _ in os.walk(path, topdown=False):
-        try:
-            with open(os.path.join(top, 'cgroup.procs')) as f:
-                pids = f.read().split()
-        except OSError:  # a threaded cgroup: its processes are its domain's
-            pids = []
-        for pid in pids:
-            try:
-                with open(os.path.join(root, 'cgroup.procs'), 'w') as f:
-                    f.write(pid)
-            except OSError:
-                pass  # exited meanwhile
-        os.rmdir(top)
 
 
 class CgroupTestCase(MaTestCase):
@@ -51,7 +25,7 @@ class CgroupTestCase(MaTestCase):
             rel = 'memadvise-test-%d' % os.getpid()
             path = os.path.join(cgroup2_root(), rel)
             os.mkdir(path)
-            self._defer(_remove_cgroup, path)
+            self._defer(remove_cgroup, path)
             return rel
         os.makedirs(os.path.join(cgroup2_root(), rel))
         return rel

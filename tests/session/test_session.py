@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
 
 import ma_harness  # noqa: E402
-from ma_harness import MaTestCase, PYTHON  # noqa: E402
+from ma_harness import MaTestCase, PYTHON, cgroup2_root, remove_cgroup  # noqa: E402
 from gi.repository import Gio, GLib  # noqa: E402
 
 MiB = 1024 * 1024
@@ -28,12 +28,6 @@ XATTR = 'user.xdg.inactive-since'
 SESSION_NAME = 'org.memadvise.Session1'
 SESSION_PATH = '/org/memadvise/Session1'
 LMM_NAME = 'org.freedesktop.LowMemoryMonitor'
-
-
-def cgroup2_root():
-    if os.path.exists('/sys/fs/cgroup/cgroup.controllers'):
-        return '/sys/fs/cgroup'
-    return '/sys/fs/cgroup/unified'
 
 
 def monotonic_us():
@@ -45,20 +39,10 @@ def swap_bytes(pid):
 
 
 def _remove_cgroups(paths):
-    """Moves what is left to the root, then removes the cgroups, deepest first."""
-    root = cgroup2_root()
+    """Removes the cgroups created, deepest first."""
     for path in sorted(paths, key=len, reverse=True):
-        if not os.path.isdir(path):
-            continue
-        with open(os.path.join(path, 'cgroup.procs')) as f:
-            pids = f.read().split()
-        for pid in pids:
-            try:
-                with open(os.path.join(root, 'cgroup.procs'), 'w') as f:
-                    f.write(pid)
-            except OSError:
-                pass  # exited meanwhile
-        os.rmdir(path)
+        if os.path.isdir(path):
+            remove_cgroup(path)
 
 
 def _agent_binary():
