@@ -19,6 +19,29 @@ enum
   NEED_INSPECT_OTHER = 1 << 2,
 };
 
+/* The polkit action of each need, in the order of their bits. */
+static const char *const need_actions[] = {
+  MA_ACTION_RECLAIM_OWN,
+  MA_ACTION_RECLAIM_OTHER,
+  MA_ACTION_INSPECT_OTHER,
+};
+
+/* The one need of a target of @job, or 0: Plan on an own process needs no
+ * action. */
+static guint
+target_need (const MaJob *job, const MaJobTarget *t)
+{
+  if (job->reclaim)
+    return t->own ? NEED_RECLAIM_OWN : NEED_RECLAIM_OTHER;
+  return t->own ? 0 : NEED_INSPECT_OTHER;
+}
+
+static const char *
+need_action (guint need)
+{
+  return need_actions[__builtin_ctz (need)];
+}
+
 typedef struct
 {
   MaJob *job;
@@ -197,26 +220,19 @@ job_authorized (MaJob *job)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
       guint need;
-      const char *action;
 
       if (t->failed)
         continue;
-      if (job->reclaim)
-        need = t->own ? NEED_RECLAIM_OWN : NEED_RECLAIM_OTHER;
-      else
-        need = t->own ? 0 : NEED_INSPECT_OTHER;
+      need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
           n_authorized++;
           continue;
         }
       n_refused++;
-      action = need == NEED_RECLAIM_OWN     ? MA_ACTION_RECLAIM_OWN
-               : need == NEED_RECLAIM_OTHER ? MA_ACTION_RECLAIM_OTHER
-                                            : MA_ACTION_INSPECT_OTHER;
-      g_autofree char *message
-          = g_strdup_printf ("You are not authorized to %s process %u (%s needed).",
-                             job->reclaim ? "reclaim memory of" : "inspect", t->pid, action);
+      g_autofree char *message = g_strdup_printf (
+          "You are not authorized to %s process %u (%s needed).",
+          job->reclaim ? "reclaim memory of" : "inspect", t->pid, need_action (need));
       ma_job_target_fail (t, MA_ERROR_NOT_AUTHORIZED, message);
       g_clear_pointer (&t->target, ma_target_free);
     }
@@ -287,12 +303,8 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
 
-      if (t->failed)
-        continue;
-      if (job->reclaim)
-        needed |= t->own ? NEED_RECLAIM_OWN : NEED_RECLAIM_OTHER;
-      else if (!t->own)
-        needed |= NEED_INSPECT_OTHER;
+      if (!t->failed)
+        needed |= target_need (job, t);
     }
 
   if (needed == 0)
@@ -304,12 +316,9 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* One check per action the call needs, not one per target; all are
    * counted before any is started, so none can finish the count early. */
   job->pending_checks = (guint) __builtin_popcount (needed);
-  if (needed & NEED_RECLAIM_OWN)
-    job_check (job, NEED_RECLAIM_OWN, MA_ACTION_RECLAIM_OWN);
-  if (needed & NEED_RECLAIM_OTHER)
-    job_check (job, NEED_RECLAIM_OTHER, MA_ACTION_RECLAIM_OTHER);
-  if (needed & NEED_INSPECT_OTHER)
-    job_check (job, NEED_INSPECT_OTHER, MA_ACTION_INSPECT_OTHER);
+  for (guint need = 1; need <= NEED_INSPECT_OTHER; need <<= 1)
+    if (needed & need)
+      job_check (job, need, need_action (need));
 }
 
 static void
