@@ -239,6 +239,16 @@ def status_of(pid):
         return dict(line.rstrip('\n').split(':\t', 1) for line in f if ':\t' in line)
 
 
+def wait_hanging(mock, timeout=10):
+    """Waits until dbusmock's polkitd @mock holds a hanging call; False if
+    none came within @timeout seconds."""
+    for _ in range(int(timeout / 0.05)):
+        if mock.HaveHangingCalls():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def cgroup2_root():
     """The cgroup2 hierarchy memadvised resolves paths in: /sys/fs/cgroup
     on a pure v2 system, its unified/ mount on a hybrid one."""

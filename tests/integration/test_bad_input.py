@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase
+from ma_harness import MaTestCase, wait_hanging
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -180,11 +180,7 @@ class ExitMidCallTest(MaTestCase):
         stays.map('a', 'anon', 4 * MiB)
         proc = self.call_async(user, 'Reclaim', [gone.pid, stays.pid], 'cold',
                                {'percent': ('u', 100)})
-        for _ in range(100):
-            if mock.HaveHangingCalls():
-                break
-            time.sleep(0.05)
-        self.assertTrue(mock.HaveHangingCalls())
+        self.assertTrue(wait_hanging(mock, timeout=5))
         gone.kill()
         mock.ReleaseHangingCalls()
         results = self.call_finish(proc)['value'][0]

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase, cgroup2_root, remove_cgroup
+from ma_harness import MaTestCase, cgroup2_root, remove_cgroup, wait_hanging
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -224,11 +224,7 @@ class CgroupLimitsTest(CgroupTestCase):
         self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
         t = self.target(self.alice, self.top)
         hung = self.call_async(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top)
-        for _ in range(200):
-            if mock.HaveHangingCalls():
-                break
-            time.sleep(0.05)
-        self.assertTrue(mock.HaveHangingCalls())
+        self.assertTrue(wait_hanging(mock))
         with self.assertRaisesCallError(BUSY):
             self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
         mock.SimulateHang('(b)', False)

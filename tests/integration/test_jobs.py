@@ -8,19 +8,11 @@ import time
 from gi.repository import Gio, GLib
 
 import ma_harness
-from ma_harness import MaTestCase
+from ma_harness import MaTestCase, wait_hanging
 
 MiB = 1024 * 1024
 BUSY = 'org.memadvise.MemAdvise1.Error.Busy'
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
-
-
-def wait_hanging(mock):
-    for _ in range(200):
-        if mock.HaveHangingCalls():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class HangingAuthorityTest(MaTestCase):
