@@ -5,19 +5,8 @@
  */
 #include "config.h"
 
-#include <cjson/cJSON.h>
-
+#include "json.h"
 #include "memadvisectl.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
-
-static void
-add_u64 (cJSON *object, const char *key, guint64 value)
-{
-  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
-
-  cJSON_AddItemToObject (object, key, cJSON_CreateRaw (text));
-}
 
 static void
 add_string_or_null (cJSON *object, const char *key, const char *value)
@@ -33,9 +22,9 @@ mem_object (const CtlMem *mem)
 {
   cJSON *object = cJSON_CreateObject ();
 
-  add_u64 (object, "rss", mem->rss);
-  add_u64 (object, "anon", mem->anon);
-  add_u64 (object, "swap", mem->swap);
+  ctl_json_add_u64 (object, "rss", mem->rss);
+  ctl_json_add_u64 (object, "anon", mem->anon);
+  ctl_json_add_u64 (object, "swap", mem->swap);
   return object;
 }
 
@@ -44,21 +33,21 @@ target_object (const CtlReport *report, const CtlTarget *target)
 {
   cJSON *object = cJSON_CreateObject ();
 
-  add_u64 (object, "pid", target->pid);
+  ctl_json_add_u64 (object, "pid", target->pid);
   add_string_or_null (object, "comm", target->comm);
   if (target->has_uid)
-    add_u64 (object, "uid", target->uid);
+    ctl_json_add_u64 (object, "uid", target->uid);
   else
     cJSON_AddNullToObject (object, "uid");
   cJSON_AddStringToObject (object, "status", target->status);
   add_string_or_null (object, "error", target->error);
   add_string_or_null (object, "message", target->message);
-  add_u64 (object, "eligible_bytes", target->eligible_bytes);
-  add_u64 (object, "planned_bytes", target->planned_bytes);
-  add_u64 (object, "advised_bytes", target->advised_bytes);
-  add_u64 (object, "idle_bytes", target->idle_bytes);
-  add_u64 (object, "idle_seconds", target->idle_seconds);
-  add_u64 (object, "unknown_age_bytes", target->unknown_age_bytes);
+  ctl_json_add_u64 (object, "eligible_bytes", target->eligible_bytes);
+  ctl_json_add_u64 (object, "planned_bytes", target->planned_bytes);
+  ctl_json_add_u64 (object, "advised_bytes", target->advised_bytes);
+  ctl_json_add_u64 (object, "idle_bytes", target->idle_bytes);
+  ctl_json_add_u64 (object, "idle_seconds", target->idle_seconds);
+  ctl_json_add_u64 (object, "unknown_age_bytes", target->unknown_age_bytes);
   cJSON_AddItemToObject (object, "before", mem_object (&target->before));
   if (report->dry_run || !target->has_after)
     cJSON_AddNullToObject (object, "after");
@@ -76,8 +65,8 @@ target_object (const CtlReport *report, const CtlTarget *target)
           cJSON *item = cJSON_CreateObject ();
 
           cJSON_AddStringToObject (item, "start", start);
-          add_u64 (item, "length", range->length);
-          add_u64 (item, "resident", range->resident);
+          ctl_json_add_u64 (item, "length", range->length);
+          ctl_json_add_u64 (item, "resident", range->resident);
           cJSON_AddItemToArray (ranges, item);
         }
     }
@@ -88,7 +77,6 @@ gboolean
 ctl_print_json (const CtlReport *report, GError **error)
 {
   g_autoptr (cJSON) root = cJSON_CreateObject ();
-  g_autofree char *text = NULL;
   cJSON *targets;
   cJSON *totals;
   guint64 eligible, planned, advised, idle, unknown_age;
@@ -96,11 +84,11 @@ ctl_print_json (const CtlReport *report, GError **error)
 
   cJSON_AddStringToObject (root, "mode", report->mode);
   cJSON_AddBoolToObject (root, "dry_run", report->dry_run);
-  add_u64 (root, "percent", report->percent);
-  add_u64 (root, "max_bytes", report->max_bytes);
+  ctl_json_add_u64 (root, "percent", report->percent);
+  ctl_json_add_u64 (root, "max_bytes", report->max_bytes);
   cJSON_AddStringToObject (root, "order", report->order);
-  add_u64 (root, "min_idle", report->min_idle);
-  add_u64 (root, "threads", report->threads);
+  ctl_json_add_u64 (root, "min_idle", report->min_idle);
+  ctl_json_add_u64 (root, "threads", report->threads);
 
   targets = cJSON_AddArrayToObject (root, "targets");
   for (guint i = 0; i < report->targets->len; i++)
@@ -108,26 +96,12 @@ ctl_print_json (const CtlReport *report, GError **error)
 
   ctl_report_totals (report, &eligible, &planned, &advised);
   totals = cJSON_AddObjectToObject (root, "totals");
-  add_u64 (totals, "eligible_bytes", eligible);
-  add_u64 (totals, "planned_bytes", planned);
-  add_u64 (totals, "advised_bytes", advised);
+  ctl_json_add_u64 (totals, "eligible_bytes", eligible);
+  ctl_json_add_u64 (totals, "planned_bytes", planned);
+  ctl_json_add_u64 (totals, "advised_bytes", advised);
   ctl_report_idle_totals (report, &idle, &unknown_age, &idle_seconds);
-  add_u64 (totals, "idle_bytes", idle);
-  add_u64 (totals, "unknown_age_bytes", unknown_age);
+  ctl_json_add_u64 (totals, "idle_bytes", idle);
+  ctl_json_add_u64 (totals, "unknown_age_bytes", unknown_age);
 
-  /* cJSON allocates with malloc; copy into GLib memory to free it as such. */
-  {
-    char *printed = cJSON_Print (root);
-
-    if (printed == NULL)
-      {
-        g_set_error_literal (error, CTL_ERROR, CTL_EXIT_FAILED,
-                             "Out of memory while writing the JSON output.");
-        return FALSE;
-      }
-    text = g_strdup (printed);
-    cJSON_free (printed);
-  }
-  g_print ("%s\n", text);
-  return TRUE;
+  return ctl_json_print (root, error);
 }

@@ -8,11 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
+#include "json.h"
 #include "memadvisectl.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
 
 typedef struct
 {
@@ -289,7 +286,6 @@ print_json (const Status *status, GError **error)
 {
   g_autoptr (cJSON) root = cJSON_CreateObject ();
   cJSON *swap;
-  char *printed;
 
   cJSON_AddStringToObject (root, "version", status->version);
   cJSON_AddBoolToObject (root, "kernel_supported", status->kernel_supported);
@@ -298,12 +294,9 @@ print_json (const Status *status, GError **error)
                                                   (int) g_strv_length (status->modes)));
   if (status->have_swap)
     {
-      g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, status->swap_total);
-      g_autofree char *free_str = g_strdup_printf ("%" G_GUINT64_FORMAT, status->swap_free);
-
       swap = cJSON_AddObjectToObject (root, "swap");
-      cJSON_AddItemToObject (swap, "total_bytes", cJSON_CreateRaw (total));
-      cJSON_AddItemToObject (swap, "free_bytes", cJSON_CreateRaw (free_str));
+      ctl_json_add_u64 (swap, "total_bytes", status->swap_total);
+      ctl_json_add_u64 (swap, "free_bytes", status->swap_free);
     }
   else
     cJSON_AddNullToObject (root, "swap");
@@ -325,16 +318,7 @@ print_json (const Status *status, GError **error)
   else
     cJSON_AddNullToObject (root, "statistics");
 
-  printed = cJSON_Print (root);
-  if (printed == NULL)
-    {
-      g_set_error_literal (error, CTL_ERROR, CTL_EXIT_FAILED,
-                           "Out of memory while writing the JSON output.");
-      return FALSE;
-    }
-  g_print ("%s\n", printed);
-  cJSON_free (printed);
-  return TRUE;
+  return ctl_json_print (root, error);
 }
 
 CtlExit
