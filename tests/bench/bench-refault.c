@@ -48,6 +48,7 @@
 
 #include "bench-common.h"
 #include "ma-engine.h"
+#include "ma-parse.h"
 #include "ma-target-client.h"
 
 #define MIB (G_GUINT64_CONSTANT (1024) * 1024)
@@ -73,34 +74,35 @@ typedef struct
   guint64 budget; /* bytes the selection aimed at */
 } Outcome;
 
+/* /proc/PID/stat and status, read with the engine's parsers. */
 static guint64
 read_majflt (pid_t pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_autofree char *text = NULL;
-  g_auto (GStrv) fields = NULL;
-  char *paren;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  MaStat stat;
 
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  paren = strrchr (text, ')');
-  g_assert_nonnull (paren);
-  fields = g_strsplit (paren + 2, " ", -1);
-  /* Fields after the comm start at field 3 (state); majflt is field 12. */
-  g_assert_cmpuint (g_strv_length (fields), >, 9);
-  return g_ascii_strtoull (fields[9], NULL, 10);
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  g_assert_true (ma_stat_parse (text, len, &stat, &error));
+  g_assert_no_error (error);
+  return stat.maj_flt;
 }
 
-static guint64
-read_status_bytes (pid_t pid, const char *key)
+static MaMemStat
+read_memstat (pid_t pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
   g_autofree char *text = NULL;
-  const char *p;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  MaStatus status;
 
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  p = strstr (text, key);
-  g_assert_nonnull (p);
-  return g_ascii_strtoull (p + strlen (key), NULL, 10) * 1024;
+  g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+  g_assert_true (ma_status_parse (text, len, &status, &error));
+  g_assert_no_error (error);
+  return status.mem;
 }
 
 static guint64
@@ -227,7 +229,7 @@ original_select (pid_t pid, guint64 *out_budget)
     }
   g_array_sort (eligible, compare_length_desc);
 
-  budget = read_status_bytes (pid, "VmRSS:") * percent / 100;
+  budget = read_memstat (pid).rss * percent / 100;
   for (guint i = 0; i < eligible->len && sum < budget; i++)
     {
       Region *region = &g_array_index (eligible, Region, i);
@@ -293,7 +295,7 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   cold0 = swapped_cold (t);
   hotp0 = swapped_pages (t, "hot");
   mixedp0 = swapped_pages (t, "mixed");
-  swap0 = read_status_bytes (pid, "VmSwap:");
+  swap0 = read_memstat (pid).swap;
   majflt0 = read_majflt (pid);
   pswpin0 = read_vmstat ("pswpin");
   /* The rate after spans the pageout and the window after it. */
@@ -333,7 +335,7 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   out->apply_ms = (bench_now_ns () - start) / 1e6;
   majflt1 = read_majflt (pid);
   pswpin1 = read_vmstat ("pswpin");
-  out->swap_growth = read_status_bytes (pid, "VmSwap:") - swap0;
+  out->swap_growth = read_memstat (pid).swap - swap0;
   out->swapped_cold = swapped_cold (t) - cold0;
   out->swapped_hot = swapped_pages (t, "hot") - hotp0;
   out->swapped_mixed = swapped_pages (t, "mixed") - mixedp0;
