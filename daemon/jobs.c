@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "authority.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 #include "jobs.h"
 
 #define RATE_WINDOW_USEC (60 * G_USEC_PER_SEC)

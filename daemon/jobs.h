@@ -5,7 +5,7 @@
 
 #include "context.h"
 #include "request.h"
-#include "targets.h"
+#include "classify.h"
 
 G_BEGIN_DECLS
 

@@ -12,7 +12,7 @@
 #include <gio/gio.h>
 
 #include "credentials.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 #include "ma-engine.h"
 #include "manager.h"
 

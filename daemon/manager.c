@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "cgroups.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 #include "jobs.h"
 #include "manager.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "session.h"
-#include "../swap.h"
+#include "swap.h"
 
 #define MINUTE_US (60 * G_USEC_PER_SEC)
 

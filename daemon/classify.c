@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "targets.h"
+#include "classify.h"
 
 gboolean
 ma_target_is_own (MaTarget *target, uid_t caller_uid)

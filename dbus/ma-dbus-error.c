@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 
 static const GDBusErrorEntry daemon_error_entries[] = {
   { MA_DAEMON_ERROR_NOT_SUPPORTED, "org.memadvise.MemAdvise1.Error.NotSupported" },
