@@ -39,7 +39,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'common'))
 
 from ma_harness import MaTestCase, BUS_NAME, OBJECT_PATH, INTERFACE  # noqa: E402
 from gi.repository import GLib  # noqa: E402

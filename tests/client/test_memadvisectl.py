@@ -21,7 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
-sys.path.insert(0, os.path.join(SOURCE_ROOT, 'tests', 'integration'))
+sys.path.insert(0, os.path.join(SOURCE_ROOT, 'tests', 'common'))
 
 from gi.repository import Gio, GLib  # noqa: E402
 

@@ -17,7 +17,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 
 import ma_harness  # noqa: E402
 from ma_harness import MaTestCase, PYTHON, cgroup2_root, remove_cgroup  # noqa: E402
