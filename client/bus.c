@@ -11,8 +11,8 @@
 
 #include "memadvisectl.h"
 
-#define NOT_SUPPORTED_ERROR CTL_INTERFACE ".Error.NotSupported"
-#define BUSY_ERROR CTL_INTERFACE ".Error.Busy"
+#define NOT_SUPPORTED_ERROR MA_DBUS_INTERFACE ".Error.NotSupported"
+#define BUSY_ERROR MA_DBUS_INTERFACE ".Error.Busy"
 
 GDBusConnection *
 ctl_bus_connect (GError **error)

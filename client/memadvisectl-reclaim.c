@@ -67,12 +67,12 @@ collect_pids (const CtlOptions *options, GError **error)
         g_array_append_val (pids, pid);
     }
 
-  if (pids->len > CTL_MAX_TARGETS)
+  if (pids->len > MA_DBUS_MAX_PIDS)
     {
       g_set_error (
           error, CTL_ERROR, CTL_EXIT_USAGE,
           "Too many targets: %u processes were named and memadvised takes at most %u per call.",
-          pids->len, CTL_MAX_TARGETS);
+          pids->len, MA_DBUS_MAX_PIDS);
       return NULL;
     }
   return g_steal_pointer (&pids);
@@ -223,9 +223,9 @@ ctl_run_advise (const CtlOptions *options, GError **error)
           method = options->dry_run ? "Plan" : "Reclaim";
           parameters = build_parameters (options, pids);
         }
-      g_dbus_connection_call (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, CTL_INTERFACE, method,
-                              parameters, G_VARIANT_TYPE ("(aa{sv})"), flags, G_MAXINT, cancellable,
-                              on_call_done, &call);
+      g_dbus_connection_call (connection, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, MA_DBUS_INTERFACE,
+                              method, parameters, G_VARIANT_TYPE ("(aa{sv})"), flags, G_MAXINT,
+                              cancellable, on_call_done, &call);
       g_main_loop_run (loop);
       if (call.reply != NULL)
         {

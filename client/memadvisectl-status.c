@@ -37,8 +37,8 @@ call_sync (GDBusConnection *connection, const char *interface, const char *metho
            GVariant *parameters, const GVariantType *reply_type, GDBusCallFlags flags,
            GError **error)
 {
-  return g_dbus_connection_call_sync (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, interface, method,
-                                      parameters, reply_type, flags, -1, NULL, error);
+  return g_dbus_connection_call_sync (connection, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, interface,
+                                      method, parameters, reply_type, flags, -1, NULL, error);
 }
 
 static gboolean
@@ -51,7 +51,7 @@ query (GDBusConnection *connection, const CtlOptions *options, Status *status, G
   GDBusCallFlags flags = ctl_bus_call_flags (options);
 
   reply = call_sync (connection, "org.freedesktop.DBus.Properties", "GetAll",
-                     g_variant_new ("(s)", CTL_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), flags,
+                     g_variant_new ("(s)", MA_DBUS_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), flags,
                      &call_error);
   if (reply == NULL)
     {
@@ -67,8 +67,8 @@ query (GDBusConnection *connection, const CtlOptions *options, Status *status, G
     status->modes = g_new0 (char *, 1);
 
   g_clear_pointer (&reply, g_variant_unref);
-  reply = call_sync (connection, CTL_INTERFACE, "GetStatistics", NULL, G_VARIANT_TYPE ("(a{sv})"),
-                     flags, &call_error);
+  reply = call_sync (connection, MA_DBUS_INTERFACE, "GetStatistics", NULL,
+                     G_VARIANT_TYPE ("(a{sv})"), flags, &call_error);
   if (reply == NULL)
     {
       g_autoptr (GError) mapped = ctl_bus_error (call_error, "query", FALSE);

@@ -9,14 +9,10 @@
 
 #include <gio/gio.h>
 
+#include "ma-dbus-names.h"
 #include "swap.h"
 
 G_BEGIN_DECLS
-
-#define CTL_BUS_NAME "org.memadvise.MemAdvise1"
-#define CTL_OBJECT_PATH "/org/memadvise/MemAdvise1"
-#define CTL_INTERFACE "org.memadvise.MemAdvise1"
-#define CTL_MAX_TARGETS 1024
 
 /* Exit codes; the codes of CTL_ERROR are the exit status of a failure. */
 typedef enum

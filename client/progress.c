@@ -83,7 +83,7 @@ ctl_progress_new (GDBusConnection *connection)
 
   progress->connection = g_object_ref (connection);
   progress->subscription = g_dbus_connection_signal_subscribe (
-      connection, CTL_BUS_NAME, CTL_INTERFACE, "Progress", CTL_OBJECT_PATH, NULL,
+      connection, MA_DBUS_NAME, MA_DBUS_INTERFACE, "Progress", MA_DBUS_OBJECT_PATH, NULL,
       G_DBUS_SIGNAL_FLAGS_NONE, on_progress, progress, NULL);
   return progress;
 }

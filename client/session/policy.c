@@ -406,8 +406,7 @@ kick (SessAgent *agent)
       agent->calling = TRUE;
       g_debug ("ReclaimCgroup %s %s", app->cgroup, mode);
       g_dbus_connection_call (
-          agent->system_bus, SESS_DAEMON_NAME, SESS_DAEMON_PATH, SESS_DAEMON_INTERFACE,
-          "ReclaimCgroup",
+          agent->system_bus, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, MA_DBUS_INTERFACE, "ReclaimCgroup",
           g_variant_new ("(ss@a{sv})", app->cgroup, mode, g_variant_dict_end (&options)),
           G_VARIANT_TYPE ("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE, 10 * 60 * 1000, NULL, on_reclaimed,
           call);

@@ -8,13 +8,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "ma-dbus-names.h"
 
-#define SESS_DAEMON_NAME "org.memadvise.MemAdvise1"
-#define SESS_DAEMON_PATH "/org/memadvise/MemAdvise1"
-#define SESS_DAEMON_INTERFACE "org.memadvise.MemAdvise1"
-#define SESS_NAME "org.memadvise.Session1"
-#define SESS_PATH "/org/memadvise/Session1"
+G_BEGIN_DECLS
 
 /* config.c */
 typedef struct
