@@ -19,30 +19,29 @@
 
 #include "memadvisectl.h"
 
+/* One reclaim or plan: its calls, one after the other, and what came back. */
 typedef struct
 {
+  const CtlOptions *options;
+  MaDBusMemAdvise1 *proxy;
+  GDBusCallFlags flags;
+  GArray *pids;       /* by pid: the one Plan or Reclaim call */
+  GPtrArray *cgroups; /* by cgroup: one PlanCgroup or ReclaimCgroup each */
   GMainLoop *loop;
-  GVariant *reply;
+  GCancellable *cancellable;
+  GVariantBuilder merged; /* aa{sv}: every pid once, as first reported */
+  GHashTable *seen;
   GError *error;
   gboolean interrupted;
-} Call;
-
-static void
-on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Call *call = user_data;
-
-  call->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->error);
-  g_main_loop_quit (call->loop);
-}
+} Run;
 
 static gboolean
 on_interrupt (gpointer user_data)
 {
-  Call *call = user_data;
+  Run *run = user_data;
 
-  call->interrupted = TRUE;
-  g_main_loop_quit (call->loop);
+  run->interrupted = TRUE;
+  g_main_loop_quit (run->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -97,15 +96,6 @@ build_options (const CtlOptions *options)
   return g_variant_builder_end (&builder);
 }
 
-static GVariant *
-build_parameters (const CtlOptions *options, GArray *pids)
-{
-  return g_variant_new (
-      "(@au&s@a{sv})",
-      g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, pids->data, pids->len, sizeof (guint32)),
-      options->mode, build_options (options));
-}
-
 /* The cgroup paths of --cgroup, --unit or --app; NULL with @error set. */
 static GPtrArray *
 collect_cgroups (const CtlOptions *options, GError **error)
@@ -157,116 +147,100 @@ warn_without_swap (const CtlOptions *options)
                 "the pages stay resident (cold mode still marks them for early eviction).\n");
 }
 
-CtlExit
-ctl_run_advise (const CtlOptions *options, GError **error)
+static void
+on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr (GArray) pids = NULL;
-  g_autoptr (GPtrArray) cgroups = NULL;
-  g_autoptr (GDBusConnection) connection = NULL;
-  g_autoptr (GMainLoop) loop = NULL;
-  g_autoptr (GCancellable) cancellable = NULL;
-  g_autoptr (CtlProgress) progress = NULL;
-  g_autoptr (CtlAgent) agent = NULL;
-  g_autoptr (CtlReport) report = NULL;
+  Run *run = user_data;
+  MaDBusMemAdvise1 *proxy = MA_DBUS_MEM_ADVISE1 (source);
   g_autoptr (GVariant) results = NULL;
-  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
-  const char *what = options->dry_run ? "inspect" : "reclaim";
-  gboolean by_cgroup = options->cgroup != NULL || options->unit != NULL || options->app != NULL;
-  GDBusCallFlags flags = ctl_bus_call_flags (options);
-  GVariantBuilder merged;
-  Call call = { 0 };
-  guint sigint_id, sigterm_id, n_calls;
+  gboolean by_cgroup = run->cgroups != NULL;
+  gboolean ok;
 
-  if (by_cgroup)
-    cgroups = collect_cgroups (options, error);
+  if (run->options->dry_run)
+    ok = by_cgroup
+             ? ma_dbus_mem_advise1_call_plan_cgroup_finish (proxy, &results, result, &run->error)
+             : ma_dbus_mem_advise1_call_plan_finish (proxy, &results, result, &run->error);
   else
-    pids = collect_pids (options, error);
-  if (pids == NULL && cgroups == NULL)
-    return (CtlExit) (*error)->code;
-  n_calls = by_cgroup ? cgroups->len : 1;
+    ok = by_cgroup
+             ? ma_dbus_mem_advise1_call_reclaim_cgroup_finish (proxy, &results, result, &run->error)
+             : ma_dbus_mem_advise1_call_reclaim_finish (proxy, &results, result, &run->error);
+  if (ok)
+    merge_results (&run->merged, run->seen, results);
+  g_main_loop_quit (run->loop);
+}
 
-  connection = ctl_bus_connect (error);
-  if (connection == NULL)
-    return CTL_EXIT_UNAVAILABLE;
+/* Starts call @i of @run: Plan or Reclaim of the pids, or the cgroup
+ * method on cgroup @i. Waits without a timeout: a pageout takes as long
+ * as it takes, and Ctrl-C ends it. */
+static void
+start_call (Run *run, guint i)
+{
+  const CtlOptions *options = run->options;
+  GVariant *opts = build_options (options);
 
-  warn_without_swap (options);
-
-  /* Root is authorized by polkit itself and never asked. */
-  if ((flags & G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) && getuid () != 0)
-    agent = ctl_agent_start ();
-
-  if (!options->dry_run && !options->json && !options->no_progress && isatty (STDERR_FILENO))
-    progress = ctl_progress_new (connection);
-
-  loop = g_main_loop_new (NULL, FALSE);
-  cancellable = g_cancellable_new ();
-  call.loop = loop;
-  sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &call);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &call);
-
-  /* One call per cgroup, one after the other, so that a call holds one of
-   * the daemon's job slots at a time. */
-  g_variant_builder_init (&merged, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < n_calls && !call.interrupted && call.error == NULL; i++)
+  if (run->cgroups != NULL)
     {
-      GVariant *parameters;
-      const char *method;
+      const char *cgroup = run->cgroups->pdata[i];
 
-      if (by_cgroup)
-        {
-          method = options->dry_run ? "PlanCgroup" : "ReclaimCgroup";
-          parameters = g_variant_new ("(s&s@a{sv})", (const char *) cgroups->pdata[i],
-                                      options->mode, build_options (options));
-        }
+      if (options->dry_run)
+        ma_dbus_mem_advise1_call_plan_cgroup (run->proxy, cgroup, options->mode, opts, run->flags,
+                                              G_MAXINT, run->cancellable, on_call_done, run);
       else
-        {
-          method = options->dry_run ? "Plan" : "Reclaim";
-          parameters = build_parameters (options, pids);
-        }
-      g_dbus_connection_call (connection, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, MA_DBUS_INTERFACE,
-                              method, parameters, G_VARIANT_TYPE ("(aa{sv})"), flags, G_MAXINT,
-                              cancellable, on_call_done, &call);
-      g_main_loop_run (loop);
-      if (call.reply != NULL)
-        {
-          g_autoptr (GVariant) part = g_variant_get_child_value (call.reply, 0);
-
-          merge_results (&merged, seen, part);
-          g_clear_pointer (&call.reply, g_variant_unref);
-        }
+        ma_dbus_mem_advise1_call_reclaim_cgroup (run->proxy, cgroup, options->mode, opts,
+                                                 run->flags, G_MAXINT, run->cancellable,
+                                                 on_call_done, run);
+      return;
     }
-  results = g_variant_ref_sink (g_variant_builder_end (&merged));
 
+  {
+    GVariant *pids = g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, run->pids->data,
+                                                run->pids->len, sizeof (guint32));
+
+    if (options->dry_run)
+      ma_dbus_mem_advise1_call_plan (run->proxy, pids, options->mode, opts, run->flags, G_MAXINT,
+                                     run->cancellable, on_call_done, run);
+    else
+      ma_dbus_mem_advise1_call_reclaim (run->proxy, pids, options->mode, opts, run->flags, G_MAXINT,
+                                        run->cancellable, on_call_done, run);
+  }
+}
+
+/* The calls, one after the other, so that a call holds one of the
+ * daemon's job slots at a time; until one fails or Ctrl-C. */
+static void
+run_calls (Run *run)
+{
+  guint n_calls = run->cgroups != NULL ? run->cgroups->len : 1;
+  guint sigint_id = g_unix_signal_add (SIGINT, on_interrupt, run);
+  guint sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, run);
+
+  for (guint i = 0; i < n_calls && !run->interrupted && run->error == NULL; i++)
+    {
+      start_call (run, i);
+      g_main_loop_run (run->loop);
+    }
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
-  ctl_progress_clear (progress);
-  g_clear_pointer (&agent, ctl_agent_stop);
+}
 
-  if (call.interrupted)
-    {
-      /* Leaving the bus is what stops the daemon's work for this call. */
-      g_cancellable_cancel (cancellable);
-      g_clear_pointer (&progress, ctl_progress_free);
-      g_dbus_connection_close_sync (connection, NULL, NULL);
-      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,
-                   "Interrupted: the %s was cancelled, memadvised stops at its next batch "
-                   "and what was advised so far stays advised.",
-                   options->dry_run ? "plan" : "reclaim");
-      g_clear_error (&call.error);
-      return CTL_EXIT_FAILED;
-    }
+/* Leaving the bus is what stops the daemon's work for this call. */
+static CtlExit
+fail_interrupted (Run *run, GError **error)
+{
+  g_cancellable_cancel (run->cancellable);
+  g_dbus_connection_close_sync (g_dbus_proxy_get_connection (G_DBUS_PROXY (run->proxy)), NULL,
+                                NULL);
+  g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,
+               "Interrupted: the %s was cancelled, memadvised stops at its next batch "
+               "and what was advised so far stays advised.",
+               run->options->dry_run ? "plan" : "reclaim");
+  return CTL_EXIT_FAILED;
+}
 
-  if (call.error != NULL)
-    {
-      g_autoptr (GError) call_error = g_steal_pointer (&call.error);
-      GError *mapped = ctl_bus_error (call_error, what, options->verbose);
-      CtlExit status = (CtlExit) mapped->code;
-
-      g_propagate_error (error, mapped);
-      return status;
-    }
-
-  report = ctl_report_new (options, results);
+static CtlExit
+print_report (const CtlOptions *options, GVariant *results, GError **error)
+{
+  g_autoptr (CtlReport) report = ctl_report_new (options, results);
 
   if (options->json)
     {
@@ -276,6 +250,74 @@ ctl_run_advise (const CtlOptions *options, GError **error)
   else
     ctl_print_table (report);
   fflush (stdout);
-
   return ctl_report_exit_status (report);
+}
+
+static void
+run_clear (Run *run)
+{
+  g_clear_pointer (&run->pids, g_array_unref);
+  g_clear_pointer (&run->cgroups, g_ptr_array_unref);
+  g_clear_object (&run->proxy);
+  g_clear_pointer (&run->loop, g_main_loop_unref);
+  g_clear_object (&run->cancellable);
+  g_clear_pointer (&run->seen, g_hash_table_unref);
+  g_clear_error (&run->error);
+  g_variant_builder_clear (&run->merged);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+CtlExit
+ctl_run_advise (const CtlOptions *options, GError **error)
+{
+  g_auto (Run) run = { .options = options };
+  g_autoptr (CtlProgress) progress = NULL;
+  g_autoptr (CtlAgent) agent = NULL;
+  g_autoptr (GVariant) results = NULL;
+
+  g_variant_builder_init (&run.merged, G_VARIANT_TYPE ("aa{sv}"));
+  if (options->cgroup != NULL || options->unit != NULL || options->app != NULL)
+    run.cgroups = collect_cgroups (options, error);
+  else
+    run.pids = collect_pids (options, error);
+  if (run.pids == NULL && run.cgroups == NULL)
+    return (CtlExit) (*error)->code;
+
+  run.proxy = ctl_bus_proxy_new (error);
+  if (run.proxy == NULL)
+    return (CtlExit) (*error)->code;
+
+  warn_without_swap (options);
+
+  run.flags = ctl_bus_call_flags (options);
+  /* Root is authorized by polkit itself and never asked. */
+  if ((run.flags & G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) && getuid () != 0)
+    agent = ctl_agent_start ();
+  if (!options->dry_run && !options->json && !options->no_progress && isatty (STDERR_FILENO))
+    progress = ctl_progress_new (run.proxy);
+
+  run.loop = g_main_loop_new (NULL, FALSE);
+  run.cancellable = g_cancellable_new ();
+  run.seen = g_hash_table_new (NULL, NULL);
+  run_calls (&run);
+  results = g_variant_ref_sink (g_variant_builder_end (&run.merged));
+  ctl_progress_clear (progress);
+  g_clear_pointer (&agent, ctl_agent_stop);
+
+  if (run.interrupted)
+    {
+      g_clear_pointer (&progress, ctl_progress_free);
+      return fail_interrupted (&run, error);
+    }
+  if (run.error != NULL)
+    {
+      GError *mapped
+          = ctl_bus_error (run.error, options->dry_run ? "inspect" : "reclaim", options->verbose);
+      CtlExit status = (CtlExit) mapped->code;
+
+      g_propagate_error (error, mapped);
+      return status;
+    }
+  return print_report (options, results, error);
 }

@@ -32,44 +32,53 @@ status_clear (Status *status)
   g_free (status->statistics_error);
 }
 
-static GVariant *
-call_sync (GDBusConnection *connection, const char *interface, const char *method,
-           GVariant *parameters, const GVariantType *reply_type, GDBusCallFlags flags,
-           GError **error)
-{
-  return g_dbus_connection_call_sync (connection, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, interface,
-                                      method, parameters, reply_type, flags, -1, NULL, error);
-}
-
+/* The properties, all at once: the proxy was made without them. */
 static gboolean
-query (GDBusConnection *connection, const CtlOptions *options, Status *status, GError **error)
+load_properties (MaDBusMemAdvise1 *proxy, GDBusCallFlags flags, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) properties = NULL;
-  g_autoptr (GVariantDict) dict = NULL;
   g_autoptr (GError) call_error = NULL;
-  GDBusCallFlags flags = ctl_bus_call_flags (options);
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
 
-  reply = call_sync (connection, "org.freedesktop.DBus.Properties", "GetAll",
-                     g_variant_new ("(s)", MA_DBUS_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), flags,
-                     &call_error);
+  reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (proxy), "org.freedesktop.DBus.Properties.GetAll",
+                                  g_variant_new ("(s)", MA_DBUS_INTERFACE), flags, -1, NULL,
+                                  &call_error);
   if (reply == NULL)
     {
       g_propagate_error (error, ctl_bus_error (call_error, "query", FALSE));
       return FALSE;
     }
   properties = g_variant_get_child_value (reply, 0);
-  dict = g_variant_dict_new (properties);
-  if (!g_variant_dict_lookup (dict, "Version", "s", &status->version))
-    status->version = g_strdup ("unknown");
-  g_variant_dict_lookup (dict, "KernelSupported", "b", &status->kernel_supported);
-  if (!g_variant_dict_lookup (dict, "Modes", "^as", &status->modes))
-    status->modes = g_new0 (char *, 1);
+  g_variant_iter_init (&iter, properties);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      g_dbus_proxy_set_cached_property (G_DBUS_PROXY (proxy), name, value);
+      g_variant_unref (value);
+    }
+  return TRUE;
+}
 
-  g_clear_pointer (&reply, g_variant_unref);
-  reply = call_sync (connection, MA_DBUS_INTERFACE, "GetStatistics", NULL,
-                     G_VARIANT_TYPE ("(a{sv})"), flags, &call_error);
-  if (reply == NULL)
+static gboolean
+query (MaDBusMemAdvise1 *proxy, const CtlOptions *options, Status *status, GError **error)
+{
+  g_autoptr (GError) call_error = NULL;
+  GDBusCallFlags flags = ctl_bus_call_flags (options);
+  const char *const *modes;
+
+  if (!load_properties (proxy, flags, error))
+    return FALSE;
+  status->version = g_strdup (ma_dbus_mem_advise1_get_version (proxy));
+  if (status->version == NULL)
+    status->version = g_strdup ("unknown");
+  status->kernel_supported = ma_dbus_mem_advise1_get_kernel_supported (proxy);
+  modes = ma_dbus_mem_advise1_get_modes (proxy);
+  status->modes = modes != NULL ? g_strdupv ((char **) modes) : g_new0 (char *, 1);
+
+  if (!ma_dbus_mem_advise1_call_get_statistics_sync (proxy, flags, -1, &status->statistics, NULL,
+                                                     &call_error))
     {
       g_autoptr (GError) mapped = ctl_bus_error (call_error, "query", FALSE);
 
@@ -81,8 +90,6 @@ query (GDBusConnection *connection, const CtlOptions *options, Status *status, G
         }
       status->statistics_error = g_strdup ("not authorized");
     }
-  else
-    status->statistics = g_variant_get_child_value (reply, 0);
 
   status->have_swap = ctl_read_swap (&status->swap_total, &status->swap_free, NULL);
   return TRUE;
@@ -324,15 +331,15 @@ print_json (const Status *status, GError **error)
 CtlExit
 ctl_run_status (const CtlOptions *options, GError **error)
 {
-  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (MaDBusMemAdvise1) proxy = NULL;
   Status status = { 0 };
   CtlExit exit_status = CTL_EXIT_OK;
 
-  connection = ctl_bus_connect (error);
-  if (connection == NULL)
-    return CTL_EXIT_UNAVAILABLE;
+  proxy = ctl_bus_proxy_new (error);
+  if (proxy == NULL)
+    return (CtlExit) (*error)->code;
 
-  if (!query (connection, options, &status, error))
+  if (!query (proxy, options, &status, error))
     {
       exit_status = (CtlExit) (*error)->code;
       status_clear (&status);

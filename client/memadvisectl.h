@@ -9,6 +9,8 @@
 
 #include <gio/gio.h>
 
+#include "ma-dbus-error.h"
+#include "ma-dbus-generated.h"
 #include "ma-dbus-names.h"
 #include "swap.h"
 
@@ -151,8 +153,10 @@ void ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *un
 void ctl_print_table (const CtlReport *report);
 gboolean ctl_print_json (const CtlReport *report, GError **error);
 
-/* bus.c */
-GDBusConnection *ctl_bus_connect (GError **error);
+/* bus.c: memadvised's proxy on the system bus, or NULL with a CTL_ERROR.
+ * Properties are not loaded and the daemon is not started until the
+ * first call (D-Bus activation). */
+MaDBusMemAdvise1 *ctl_bus_proxy_new (GError **error);
 /* Turns a failed call into a CTL_ERROR whose code is the exit status and
  * whose message is one sentence; @what names the call ("reclaim", ...). */
 GError *ctl_bus_error (const GError *call_error, const char *what, gboolean verbose);
@@ -160,7 +164,7 @@ GDBusCallFlags ctl_bus_call_flags (const CtlOptions *options);
 
 /* progress.c: a bar on stderr for the calls that report Progress. */
 typedef struct _CtlProgress CtlProgress;
-CtlProgress *ctl_progress_new (GDBusConnection *connection);
+CtlProgress *ctl_progress_new (MaDBusMemAdvise1 *proxy);
 void ctl_progress_clear (CtlProgress *progress);
 void ctl_progress_free (CtlProgress *progress);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)

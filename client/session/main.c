@@ -78,6 +78,22 @@ main (int argc, char **argv)
       sess_config_free (agent.config);
       return 3;
     }
+  /* Replies carry the domain's errors as GErrors only once it is known. */
+  (void) MA_DBUS_ERROR;
+  agent.memadvised = ma_dbus_mem_advise1_proxy_new_sync (
+      agent.system_bus,
+      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS
+          | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
+      MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, NULL, &error);
+  if (agent.memadvised == NULL)
+    {
+      g_printerr ("Cannot reach memadvised: %s\n", error->message);
+      g_clear_object (&agent.system_bus);
+      sess_config_free (agent.config);
+      return 3;
+    }
+  /* A reclaim may take minutes: the daemon works through the cgroup. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (agent.memadvised), 10 * 60 * 1000);
   /* Without a session bus, GNOME's attribute and memory pressure still work. */
   agent.session_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &session_error);
   if (agent.session_bus == NULL)
@@ -97,6 +113,7 @@ main (int argc, char **argv)
       g_ptr_array_unref (agent.subscriptions);
       g_main_loop_unref (agent.loop);
       g_clear_object (&agent.session_bus);
+      g_clear_object (&agent.memadvised);
       g_clear_object (&agent.system_bus);
       sess_config_free (agent.config);
       return 1;
@@ -120,6 +137,7 @@ main (int argc, char **argv)
   sess_apps_shutdown (&agent);
   g_main_loop_unref (agent.loop);
   g_clear_object (&agent.session_bus);
+  g_clear_object (&agent.memadvised);
   g_clear_object (&agent.system_bus);
   sess_config_free (agent.config);
   return 0;

@@ -284,7 +284,6 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
   Call *call = user_data;
   SessAgent *agent = call->agent;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) results = NULL;
   SessApp *app;
   guint64 advised = 0;
@@ -292,11 +291,11 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
   GVariantIter iter;
   GVariant *entry;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   agent->calling = FALSE;
   app = sess_apps_lookup (agent, call->unit);
 
-  if (reply == NULL)
+  if (!ma_dbus_mem_advise1_call_reclaim_cgroup_finish (MA_DBUS_MEM_ADVISE1 (source), &results,
+                                                       result, &error))
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
       g_dbus_error_strip_remote_error (error);
@@ -307,7 +306,6 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       guint n = 0;
 
-      g_variant_get (reply, "(@aa{sv})", &results);
       g_variant_iter_init (&iter, results);
       while ((entry = g_variant_iter_next_value (&iter)) != NULL)
         {
@@ -405,11 +403,9 @@ kick (SessAgent *agent)
       call->front_count = app->front_count;
       agent->calling = TRUE;
       g_debug ("ReclaimCgroup %s %s", app->cgroup, mode);
-      g_dbus_connection_call (
-          agent->system_bus, MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, MA_DBUS_INTERFACE, "ReclaimCgroup",
-          g_variant_new ("(ss@a{sv})", app->cgroup, mode, g_variant_dict_end (&options)),
-          G_VARIANT_TYPE ("(aa{sv})"), G_DBUS_CALL_FLAGS_NONE, 10 * 60 * 1000, NULL, on_reclaimed,
-          call);
+      ma_dbus_mem_advise1_call_reclaim_cgroup (
+          agent->memadvised, app->cgroup, mode, g_variant_dict_end (&options),
+          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_reclaimed, call);
     }
   /* Every app of a pressure episode was skipped: nothing left in flight. */
   if (!agent->calling && agent->pressure_episode)

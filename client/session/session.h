@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "ma-dbus-error.h"
+#include "ma-dbus-generated.h"
 #include "ma-dbus-names.h"
 
 G_BEGIN_DECLS
@@ -63,6 +65,7 @@ struct _SessAgent
   SessConfig *config;
   GMainLoop *loop;
   GDBusConnection *system_bus;
+  MaDBusMemAdvise1 *memadvised; /* its proxy on system_bus */
   GDBusConnection *session_bus;
 
   /* apps.c */
