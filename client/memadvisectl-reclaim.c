@@ -142,7 +142,7 @@ warn_without_swap (const CtlOptions *options)
 
   if (!g_str_equal (options->mode, "pageout") || options->json)
     return;
-  if (ctl_read_swap (&total, &free_bytes, NULL) && total == 0)
+  if (ma_client_read_swap (&total, &free_bytes, NULL) && total == 0)
     g_printerr ("Note: no swap is configured, so pageout cannot free anonymous memory: "
                 "the pages stay resident (cold mode still marks them for early eviction).\n");
 }

@@ -91,7 +91,7 @@ query (MaDBusMemAdvise1 *proxy, const CtlOptions *options, Status *status, GErro
       status->statistics_error = g_strdup ("not authorized");
     }
 
-  status->have_swap = ctl_read_swap (&status->swap_total, &status->swap_free, NULL);
+  status->have_swap = ma_client_read_swap (&status->swap_total, &status->swap_free, NULL);
   return TRUE;
 }
 
@@ -170,7 +170,7 @@ format_statistic (const char *key, GVariant *value)
     {
       if (g_str_has_suffix (key, "bytes") && number >= 1024)
         {
-          g_autofree char *size = ctl_format_size (number);
+          g_autofree char *size = ma_client_format_size (number);
           return g_strdup_printf ("%s (%" G_GUINT64_FORMAT ")", size, number);
         }
       if (g_str_has_suffix (key, "-usec"))
@@ -209,8 +209,8 @@ print_human (const Status *status)
     g_print ("Swap:             none configured (pageout cannot free anonymous memory)\n");
   else
     {
-      g_autofree char *total = ctl_format_size (status->swap_total);
-      g_autofree char *free_str = ctl_format_size (status->swap_free);
+      g_autofree char *total = ma_client_format_size (status->swap_total);
+      g_autofree char *free_str = ma_client_format_size (status->swap_free);
 
       g_print ("Swap:             %s configured, %s free\n", total, free_str);
     }

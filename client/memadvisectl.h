@@ -12,7 +12,7 @@
 #include "ma-dbus-error.h"
 #include "ma-dbus-generated.h"
 #include "ma-dbus-names.h"
-#include "swap.h"
+#include "ma-client.h"
 
 G_BEGIN_DECLS
 
@@ -71,10 +71,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlOptions, ctl_options_free)
 /* options.c: NULL with CTL_EXIT_USAGE on a usage error; NULL without an
  * error after --help or --version (exit 0). */
 CtlOptions *ctl_options_parse (int argc, char **argv, GError **error);
-
-/* units.c */
-gboolean ctl_parse_size (const char *str, guint64 *out_bytes, GError **error);
-char *ctl_format_size (guint64 bytes);
 
 /* resolve.c: appends to @pids every process matching @name as pidof(8)
  * does (comm, executable basename or argv[0] basename); FALSE when none. */

@@ -256,7 +256,7 @@ validate (CtlOptions *options, const RawArgs *raw, GError **error)
     {
       g_autoptr (GError) local_error = NULL;
 
-      if (!ctl_parse_size (raw->max_bytes, &options->max_bytes, &local_error))
+      if (!ma_client_parse_size (raw->max_bytes, &options->max_bytes, &local_error))
         {
           g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE, "--max-bytes: %s.", local_error->message);
           return FALSE;

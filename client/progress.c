@@ -35,8 +35,8 @@ terminal_width (void)
 static void
 draw (CtlProgress *progress, guint64 done, guint64 planned)
 {
-  g_autofree char *done_str = ctl_format_size (done);
-  g_autofree char *planned_str = ctl_format_size (planned);
+  g_autofree char *done_str = ma_client_format_size (done);
+  g_autofree char *planned_str = ma_client_format_size (planned);
   g_autofree char *figures = NULL;
   g_autoptr (GString) line = g_string_new ("\r");
   double fraction = planned > 0 ? MIN ((double) done / (double) planned, 1.0) : 1.0;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "session.h"
-#include "swap.h"
+#include "ma-client.h"
 
 #define MINUTE_US (60 * G_USEC_PER_SEC)
 
@@ -385,7 +385,7 @@ kick (SessAgent *agent)
       if (app == NULL || !sess_policy_eligible (agent, app, now))
         continue;
 
-      if (!ctl_read_swap (&swap_total, &swap_free, NULL))
+      if (!ma_client_read_swap (&swap_total, &swap_free, NULL))
         swap_total = swap_free = 0;
       mode = sess_policy_choose_mode (agent->config, swap_total, swap_free);
       if (!g_str_equal (mode, agent->config->mode))

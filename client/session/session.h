@@ -97,7 +97,6 @@ struct _SessAgent
 /* apps.c */
 gboolean sess_apps_init (SessAgent *agent, GError **error);
 void sess_apps_shutdown (SessAgent *agent);
-char *sess_app_id_from_unit (const char *unit);
 SessApp *sess_apps_lookup (SessAgent *agent, const char *unit);
 
 /* gnome.c: applies user.xdg.inactive-since of @app's cgroup. */
