@@ -1,58 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "classify.h"
 
 gboolean
-ma_target_is_own (MaTarget *target, uid_t caller_uid)
+ma_classify_own_facts (const MaTargetFacts *facts, uid_t caller_uid)
 {
-  const uid_t *uids = ma_target_get_uids (target);
-
-  for (guint i = 0; i < 4; i++)
-    if (uids[i] != caller_uid)
+  for (guint i = 0; i < G_N_ELEMENTS (facts->uids); i++)
+    if (facts->uids[i] != caller_uid)
       return FALSE;
-  if (ma_target_get_proc_owner (target) != caller_uid)
+  if (facts->proc_owner != caller_uid)
     return FALSE;
-  return ma_target_get_cap_eff (target) == 0 && ma_target_get_cap_prm (target) == 0;
+  return facts->cap_eff == 0 && facts->cap_prm == 0;
 }
 
-/* The cgroup v2 path of @target ("0::/path"), NULL if unknown. */
-static char *
-read_cgroup (MaTarget *target)
-{
-  char buf[4096];
-  ssize_t n;
-  int fd;
-
-  fd = openat (ma_target_get_proc_fd (target), "cgroup", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return NULL;
-  do
-    n = read (fd, buf, sizeof buf - 1);
-  while (n < 0 && errno == EINTR);
-  close (fd);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-
-  for (char *line = buf; line != NULL && *line != '\0';)
-    {
-      char *next = strchr (line, '\n');
-
-      if (next != NULL)
-        *next++ = '\0';
-      if (g_str_has_prefix (line, "0::"))
-        return g_strdup (line + 3);
-      line = next;
-    }
-  return NULL;
-}
-
+/* @cgroup is @protected_path or below it; "/" holds every cgroup. */
 static gboolean
 cgroup_is_below (const char *cgroup, const char *protected_path)
 {
@@ -66,11 +30,10 @@ cgroup_is_below (const char *cgroup, const char *protected_path)
 }
 
 gboolean
-ma_target_is_protected (MaTarget *target, const MaProtection *protection, char **out_message)
+ma_classify_protected_facts (const MaTargetFacts *facts, const MaProtection *protection,
+                             char **out_message)
 {
-  guint32 pid = (guint32) ma_target_get_pid (target);
-  const char *comm = ma_target_get_comm (target);
-  g_autofree char *cgroup = NULL;
+  guint32 pid = facts->pid;
 
   if (protection->bus_pid != 0 && pid == protection->bus_pid)
     {
@@ -87,23 +50,60 @@ ma_target_is_protected (MaTarget *target, const MaProtection *protection, char *
       /* comm is at most 15 bytes: a longer configured name matches its
        * prefix. A shorter comm's NUL is compared too, so it matches only
        * a name of its own length. */
-      if (strncmp (comm, protection->names[i], 15) == 0)
+      if (strncmp (facts->comm, protection->names[i], 15) == 0)
         {
           *out_message = g_strdup_printf (
-              "Process %u (%s) is protected by the configuration (Names).", pid, comm);
+              "Process %u (%s) is protected by the configuration (Names).", pid, facts->comm);
           return TRUE;
         }
     }
+  for (guint i = 0;
+       facts->cgroup != NULL && protection->cgroups != NULL && protection->cgroups[i] != NULL; i++)
+    if (cgroup_is_below (facts->cgroup, protection->cgroups[i]))
+      {
+        *out_message = g_strdup_printf ("Process %u is in the protected cgroup %s (Cgroups).", pid,
+                                        protection->cgroups[i]);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+facts_of (MaTarget *target, MaTargetFacts *facts)
+{
+  memset (facts, 0, sizeof *facts);
+  facts->pid = (guint32) ma_target_get_pid (target);
+  facts->comm = ma_target_get_comm (target);
+  memcpy (facts->uids, ma_target_get_uids (target), sizeof facts->uids);
+  facts->proc_owner = ma_target_get_proc_owner (target);
+  facts->cap_eff = ma_target_get_cap_eff (target);
+  facts->cap_prm = ma_target_get_cap_prm (target);
+}
+
+gboolean
+ma_classify_own (MaTarget *target, uid_t caller_uid)
+{
+  MaTargetFacts facts;
+
+  facts_of (target, &facts);
+  return ma_classify_own_facts (&facts, caller_uid);
+}
+
+gboolean
+ma_classify_protected (MaTarget *target, const MaProtection *protection, char **out_message)
+{
+  g_autofree char *cgroup = NULL;
+  MaTargetFacts facts;
+
+  facts_of (target, &facts);
   if (protection->cgroups != NULL && protection->cgroups[0] != NULL)
     {
-      cgroup = read_cgroup (target);
-      for (guint i = 0; cgroup != NULL && protection->cgroups[i] != NULL; i++)
-        if (cgroup_is_below (cgroup, protection->cgroups[i]))
-          {
-            *out_message = g_strdup_printf ("Process %u is in the protected cgroup %s (Cgroups).",
-                                            pid, protection->cgroups[i]);
-            return TRUE;
-          }
+      g_autoptr (GError) error = NULL;
+
+      /* Unreadable, the process has gone: opening it again will say so. */
+      if (!ma_target_read_cgroup (target, &cgroup, &error))
+        g_debug ("process %u: cannot read its cgroup: %s", facts.pid, error->message);
+      facts.cgroup = cgroup;
     }
-  return FALSE;
+  return ma_classify_protected_facts (&facts, protection, out_message);
 }

@@ -71,13 +71,13 @@ ma_job_open_targets (MaJob *job)
       t->comm = g_strdup (ma_target_get_comm (t->target));
       t->uid = ma_target_get_uids (t->target)[0];
 
-      if (ma_target_is_protected (t->target, &job->protection, &message))
+      if (ma_classify_protected (t->target, &job->protection, &message))
         {
           ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
           g_clear_pointer (&t->target, ma_target_free);
           continue;
         }
-      t->own = ma_target_is_own (t->target, job->uid);
+      t->own = ma_classify_own (t->target, job->uid);
     }
 }
 
