@@ -64,7 +64,7 @@ app_removed (SessAgent *agent, const char *unit)
   if (!g_hash_table_contains (agent->apps, unit))
     return;
   g_debug ("app %s went away", unit);
-  sess_policy_forget (agent, unit);
+  sess_reclaim_forget (agent, unit);
   g_hash_table_remove (agent->apps, unit);
 }
 
@@ -101,7 +101,7 @@ scan (SessAgent *agent, GError **error)
   while (g_hash_table_iter_next (&iter, &key, NULL))
     if (!g_hash_table_contains (seen, key))
       {
-        sess_policy_forget (agent, key);
+        sess_reclaim_forget (agent, key);
         g_hash_table_iter_remove (&iter);
       }
   return TRUE;
@@ -144,7 +144,7 @@ on_inotify (int fd, GIOCondition condition, gpointer user_data)
     }
   if (len < 0 && errno != EAGAIN && errno != EINTR)
     g_warning ("Cannot read inotify events: %s", g_strerror (errno));
-  sess_policy_reschedule (agent);
+  sess_reclaim_reschedule (agent);
   return G_SOURCE_CONTINUE;
 }
 

@@ -56,7 +56,7 @@ handle_backgrounded (MaDBusSession1 *object, GDBusMethodInvocation *invocation, 
       SessApp *app = units->pdata[i];
       /* Already in the background: keep the moment it went there. */
       if (app->focused || app->background_since < 0)
-        sess_policy_background (agent, app, now);
+        sess_reclaim_to_background (agent, app, now);
     }
   ma_dbus_session1_complete_app_backgrounded (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -74,7 +74,7 @@ handle_foregrounded (MaDBusSession1 *object, GDBusMethodInvocation *invocation, 
   units = units_of (agent, app_id);
   g_debug ("AppForegrounded(%s): %u units", app_id, units->len);
   for (guint i = 0; i < units->len; i++)
-    sess_policy_foreground (agent, units->pdata[i]);
+    sess_reclaim_to_front (agent, units->pdata[i]);
   ma_dbus_session1_complete_app_foregrounded (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
