@@ -134,7 +134,7 @@ variant_to_u64 (GVariant *value, guint64 *out)
 
 static char *format_statistic (const char *key, GVariant *value);
 
-/* a{s*} counters (failures by error, refusals by reason) as "k=v, k=v". */
+/* a{s*} counters (failures by error, refusals by reason): "busy 2, ...". */
 static char *
 format_table (GVariant *value)
 {
@@ -148,7 +148,7 @@ format_table (GVariant *value)
     {
       g_autofree char *item_text = format_statistic (key, item);
 
-      g_string_append_printf (text, "%s%s=%s", text->len > 0 ? ", " : "", key, item_text);
+      g_string_append_printf (text, "%s%s %s", text->len > 0 ? ", " : "", key, item_text);
       g_variant_unref (item);
     }
   if (text->len == 0)
@@ -156,6 +156,7 @@ format_table (GVariant *value)
   return g_strdup (text->str);
 }
 
+/* A value for people: sizes in IEC units, times in seconds, dates. */
 static char *
 format_statistic (const char *key, GVariant *value)
 {
@@ -168,11 +169,8 @@ format_statistic (const char *key, GVariant *value)
     }
   if (variant_to_u64 (value, &number))
     {
-      if (g_str_has_suffix (key, "bytes") && number >= 1024)
-        {
-          g_autofree char *size = ma_client_format_size (number);
-          return g_strdup_printf ("%s (%" G_GUINT64_FORMAT ")", size, number);
-        }
+      if (g_str_has_suffix (key, "bytes") || g_str_has_prefix (key, "advised-bytes"))
+        return ma_client_format_size (number);
       if (g_str_has_suffix (key, "-usec"))
         return g_strdup_printf ("%.3f s", (double) number / G_USEC_PER_SEC);
       if (g_str_has_suffix (key, "-at") && number <= G_MAXINT64)
@@ -193,6 +191,63 @@ format_statistic (const char *key, GVariant *value)
   return g_variant_print (value, FALSE);
 }
 
+/* Labels for the statistics memadvised(8) lists, in the order shown. The
+ * raw keys are for D-Bus and --json; a key a newer daemon adds is shown
+ * under its own name, after these. */
+static const struct
+{
+  const char *key;
+  const char *label;
+} statistic_labels[] = {
+  { "started-at", "Running since" },
+  { "calls-plan", "Plan calls" },
+  { "calls-reclaim", "Reclaim calls" },
+  { "refused-calls", "Calls refused" },
+  { "targets", "Targets" },
+  { "targets-ok", "Targets ok" },
+  { "targets-skipped", "Targets skipped" },
+  { "targets-failed", "Targets failed" },
+  { "failures", "Failures" },
+  { "advised-bytes-cold", "Advised, cold" },
+  { "advised-bytes-pageout", "Advised, pageout" },
+  { "reclaimed-bytes", "RSS freed" },
+  { "time-spent-usec", "Time spent" },
+};
+
+static void
+print_statistic (const Status *status, const char *key, const char *label)
+{
+  g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *with_colon = NULL;
+
+  if (value == NULL)
+    return;
+  text = format_statistic (key, value);
+  with_colon = g_strconcat (label, ":", NULL);
+  g_print ("  %-18s %s\n", with_colon, text);
+}
+
+static void
+print_statistics (const Status *status)
+{
+  g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
+
+  g_print ("Statistics:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (statistic_labels); i++)
+    print_statistic (status, statistic_labels[i].key, statistic_labels[i].label);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+      gboolean known = FALSE;
+
+      for (gsize k = 0; k < G_N_ELEMENTS (statistic_labels) && !known; k++)
+        known = g_str_equal (statistic_labels[k].key, key);
+      if (!known)
+        print_statistic (status, key, key);
+    }
+}
+
 static void
 print_human (const Status *status)
 {
@@ -204,7 +259,7 @@ print_human (const Status *status)
                                          : "no (this kernel lacks process_madvise; Linux 5.10+)");
   g_print ("Modes:            %s\n", modes);
   if (!status->have_swap)
-    g_print ("Swap:             unknown (/proc/swaps is not readable)\n");
+    g_print ("Swap:             unknown\n");
   else if (status->swap_total == 0)
     g_print ("Swap:             none configured (pageout cannot free anonymous memory)\n");
   else
@@ -220,22 +275,7 @@ print_human (const Status *status)
       g_print ("Statistics:       %s\n", status->statistics_error);
       return;
     }
-  g_print ("Statistics:\n");
-  {
-    g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
-    gsize width = 0;
-
-    for (guint i = 0; i < keys->len; i++)
-      width = MAX (width, strlen (g_ptr_array_index (keys, i)));
-    for (guint i = 0; i < keys->len; i++)
-      {
-        const char *key = g_ptr_array_index (keys, i);
-        g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
-        g_autofree char *text = format_statistic (key, value);
-
-        g_print ("  %-*s  %s\n", (int) width + 1, key, text);
-      }
-  }
+  print_statistics (status);
 }
 
 static cJSON *
