@@ -717,7 +717,8 @@ class MemadvisectlTest(CtlTestCase):
 
         def on_call(_conn, _sender, _path, _iface, method, _params, invocation):
             flags = invocation.get_message().get_flags()
-            seen.append((method, bool(flags & Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION)))
+            interactive = flags & Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION
+            seen.append((method, bool(interactive)))
             invocation.return_value(GLib.Variant('(aa{sv})', ([],)))
 
         def serve():
@@ -813,8 +814,8 @@ class MemadvisectlTest(CtlTestCase):
         # serves the next one.
         stats_after = self.stats()
         self.assertEqual(stats_after['calls-reclaim'], stats_before['calls-reclaim'] + 1)
-        self.assertLess(stats_after['advised-bytes-pageout'] - stats_before['advised-bytes-pageout'],
-                        size * 0.9)
+        advised = stats_after['advised-bytes-pageout'] - stats_before['advised-bytes-pageout']
+        self.assertLess(advised, size * 0.9)
         data = self.ctl_json('-d', '-j', '-t', t.pid)
         self.assertEqual(data['targets'][0]['status'], 'ok')
 

@@ -218,7 +218,7 @@ class Target:
 
     def map(self, name, kind, size, lowentropy=False):
         return self.command('map %s %s %d%s' % (name, kind, size,
-                                               ' lowentropy' if lowentropy else ''))
+                                                ' lowentropy' if lowentropy else ''))
 
     def checksum(self, name):
         return self.command('checksum %s' % name).split()[1]
@@ -330,7 +330,8 @@ class MaTestCase(unittest.TestCase):
         socket = os.path.join(self.tmpdir, 'system_bus_socket')
         config = os.path.join(self.tmpdir, 'system.conf')
         with open(config, 'w') as f:
-            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write('''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
@@ -348,9 +349,12 @@ class MaTestCase(unittest.TestCase):
     <allow receive_type="error"/>
     <allow receive_type="signal"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Peer"/>
   </policy>
   <!-- polkitd (real or mocked) runs as root in the tests, not as polkitd -->
   <policy user="root">

@@ -7,7 +7,6 @@ and the policy, bus, unit and helper files are valid.
 
 Each test method is one meson test (suite 'install').
 """
-import configparser
 import json
 import os
 import shutil
@@ -98,7 +97,8 @@ class TestInstall(unittest.TestCase):
             'memadvised': os.path.join(self.sbindir, 'memadvised'),
             'unit': os.path.join(self.unitdir, 'memadvised.service'),
             'sysusers': os.path.join(self.sysusersdir, 'memadvised.conf'),
-            'bus policy': os.path.join(self.datadir, 'dbus-1/system.d/org.memadvise.MemAdvise1.conf'),
+            'bus policy': os.path.join(self.datadir,
+                                       'dbus-1/system.d/org.memadvise.MemAdvise1.conf'),
             'activation': os.path.join(self.datadir,
                                        'dbus-1/system-services/org.memadvise.MemAdvise1.service'),
             'interface': os.path.join(self.datadir,
@@ -153,7 +153,8 @@ class TestInstall(unittest.TestCase):
         self.addCleanup(shutil.rmtree, tmp, True)
         config = os.path.join(tmp, 'bus.conf')
         with open(config, 'w') as f:
-            f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write("""<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>

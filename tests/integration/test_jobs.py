@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Jobs: limits, hanging authorities, callers that leave, Progress, and a
 main loop that keeps answering while a large pageout runs."""
-import threading
 import time
 
 from gi.repository import Gio, GLib

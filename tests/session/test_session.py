@@ -84,7 +84,8 @@ class SessionTestCase(MaTestCase):
         socket = os.path.join(self.tmpdir, 'session_bus_socket')
         config = os.path.join(self.tmpdir, 'session.conf')
         with open(config, 'w') as f:
-            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write('''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -543,7 +544,7 @@ for (const w of %s)
     handlers.forEach((f) => f(w));
 console.log(JSON.stringify(calls));
 """ % ('true' if plasma6 else 'false', json.dumps(events[0]), json.dumps(events[0]),
-       json.dumps(script), json.dumps(events[1:]))
+            json.dumps(script), json.dumps(events[1:]))
         r = subprocess.run(['node', '-e', harness], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
