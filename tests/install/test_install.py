@@ -3,20 +3,22 @@
 """meson install into a DESTDIR: every file lands where the system reads it
 and the policy, bus, unit and helper files are valid.
 
-    test_install.py BUILDDIR [TestInstall.test_name]
+    MA_BUILD_ROOT=BUILDDIR test_install.py [TestInstall.test_name]
 
-Each test method is one meson test (suite 'install').
+Each test method is one meson test (suite 'install'), which sets
+MA_BUILD_ROOT.
 """
 import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import unittest
 
-BUILDDIR = None
+import ma_harness
+
+BUILDDIR = os.environ.get('MA_BUILD_ROOT') or os.path.join(ma_harness.SOURCE_ROOT, 'build')
 
 
 def introspect(what):
@@ -282,16 +284,5 @@ complete_line "memadvisectl status --"
                 self.assertEqual(r.stdout, '')
 
 
-def list_tests():
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(TestInstall)
-    return [t.id().split('.', 1)[1] for t in suite]
-
-
 if __name__ == '__main__':
-    if len(sys.argv) == 2 and sys.argv[1] == '--list':
-        print('\n'.join(list_tests()))
-        sys.exit(0)
-    if len(sys.argv) < 2:
-        sys.exit('usage: test_install.py BUILDDIR [TEST]')
-    BUILDDIR = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    ma_harness.main()

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase, cgroup2_root, remove_cgroup, wait_hanging
+from ma_harness import MaTestCase, cgroup2_root, needs_swap, remove_cgroup, wait_hanging
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -225,6 +225,7 @@ class CgroupLimitsTest(CgroupTestCase):
         self.assertEqual([(r['pid'], r['status']) for r in results], [(t.pid, 'ok')])
 
 
+@needs_swap('4G')
 class CgroupSwapTest(CgroupTestCase):
     """ReclaimCgroup pageout (needs swap)."""
 

@@ -7,7 +7,7 @@ import time
 from gi.repository import Gio, GLib
 
 import ma_harness
-from ma_harness import MaTestCase, wait_hanging
+from ma_harness import MaTestCase, needs_swap, wait_hanging
 
 MiB = 1024 * 1024
 BUSY = 'org.memadvise.MemAdvise1.Error.Busy'
@@ -111,6 +111,7 @@ class LimitsTest(MaTestCase):
             self.call_root('Plan', [t.pid], 'cold')
 
 
+@needs_swap('4G')
 class LargePageoutSwapTest(MaTestCase):
     """Under tests/with-swap --size 4G: 2 GiB paged out by root."""
 
