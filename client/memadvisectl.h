@@ -72,11 +72,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlOptions, ctl_options_free)
  * error after --help or --version (exit 0). */
 CtlOptions *ctl_options_parse (int argc, char **argv, GError **error);
 
-/* resolve.c: appends to @pids every process matching @name as pidof(8)
+/* resolve-name.c: appends to @pids every process matching @name as pidof(8)
  * does (comm, executable basename or argv[0] basename); FALSE when none. */
 gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
 
-/* cgroups.c: the cgroup path of a systemd unit (system manager, or the
+/* resolve-cgroup.c: the cgroup path of a systemd unit (system manager, or the
  * caller's user manager with @user), CTL_EXIT_UNAVAILABLE where systemd
  * does not run; and the paths of the app-*-APP_ID-*.scope (and
  * app-*-APP_ID@*.service) units of the caller's user manager, sorted. */
@@ -165,18 +165,20 @@ void ctl_progress_clear (CtlProgress *progress);
 void ctl_progress_free (CtlProgress *progress);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 
-/* agent.c: a polkit text agent (pkttyagent) for this process while it
+/* polkit-agent.c: a polkit text agent (pkttyagent) for this process while it
  * may ask for a password; NULL when none could be started. */
 typedef struct _CtlAgent CtlAgent;
 CtlAgent *ctl_agent_start (void);
 void ctl_agent_stop (CtlAgent *agent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlAgent, ctl_agent_stop)
 
-/* Subcommands: return the exit status, with @error set unless it is 0 or
- * the failure was already reported per target. */
+/* Subcommands, one file each (memadvisectl-COMMAND.c): return the exit
+ * status, with @error set unless it is 0 or the failure was already
+ * reported per target. reclaim and plan (and the flags alone): */
 CtlExit ctl_run_advise (const CtlOptions *options, GError **error);
+/* status: */
 CtlExit ctl_run_status (const CtlOptions *options, GError **error);
-/* session-cmd.c: memadvisectl session enable|disable|status. */
+/* memadvisectl-session.c: memadvisectl session enable|disable|status. */
 CtlExit ctl_run_session (int argc, char **argv, GError **error);
 
 G_END_DECLS

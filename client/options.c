@@ -128,7 +128,7 @@ default_summary (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (s, "  %-9s %s\n", commands[i].name, commands[i].brief);
-  /* Dispatched in main.c before these flags are parsed. */
+  /* Dispatched in memadvisectl.c before these flags are parsed. */
   g_string_append_printf (s, "  %-9s %s\n", "session",
                           "Turn the desktop session agent on or off, or show it");
   g_string_append (s, "\nWithout a command, the flags work as in the original memadvise: "

@@ -2,7 +2,7 @@
  *
  * The life of one Plan or Reclaim call, on the main thread: limits, caller
  * identity, authorization, and the hand-off of engine work to GTask worker
- * threads (work.c). Nothing here blocks.
+ * threads (job-targets.c). Nothing here blocks.
  */
 #include "config.h"
 

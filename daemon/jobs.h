@@ -53,7 +53,7 @@ typedef struct
 void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
                    MaRequest *request);
 
-/* Worker-thread steps (work.c). */
+/* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
 /* min-idle: starts the observations targets lack and sets job->wait_usec. */
 void ma_job_observe (MaJob *job);
