@@ -6,6 +6,7 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -152,6 +153,17 @@ main (int argc, char **argv)
     }
   stats = ma_stats_new ();
   observations = ma_observations_new ();
+  /* Each process the daemon keeps knowledge of holds a pidfd (its exit
+   * drops the knowledge): up to MA_OBSERVATION_MAX_ENTRIES of them. */
+  {
+    struct rlimit limit;
+
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+      {
+        limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) MA_OBSERVATION_MAX_ENTRIES + 1024);
+        setrlimit (RLIMIT_NOFILE, &limit);
+      }
+  }
 
   /* Registers the error names before any reply can carry one. */
   (void) MA_DAEMON_ERROR;
