@@ -95,6 +95,9 @@ class ConfigKeysTest(MaTestCase):
     def test_max_threads_not_a_number_is_refused_at_start(self):
         self.refused('MaxThreads', 'many')
 
+    def test_refault_hold_above_an_hour_is_refused_at_start(self):
+        self.refused('RefaultHoldSeconds', '3601')
+
     def test_track_access_not_a_boolean_is_refused_at_start(self):
         self.refused('TrackAccess', 'maybe')
 
