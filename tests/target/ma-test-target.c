@@ -28,8 +28,9 @@
  *       an unmapped page so the kernel cannot merge them (COUNT VMAs).
  *   checksum NAME     -> ok HEX         64-bit hash of the contents (faults pages in)
  *   checksum-all      -> ok NAME=HEX ... every region, in creation order
- *   residency NAME    -> ok PAGES PRESENT SWAPPED  from /proc/self/pagemap,
- *                                        without touching the pages
+ *   residency NAME [OFFSET LENGTH] -> ok PAGES PRESENT SWAPPED  from
+ *                        /proc/self/pagemap, without touching the pages; of
+ *                        a part (bytes, page-aligned) of a one-span region
  *   mlock NAME, munlock NAME, unmap NAME, touch NAME -> ok
  *       touch reads every page, faulting swapped pages back in.
  *   mlockall          -> ok  mlockall(MCL_CURRENT | MCL_FUTURE): nothing is eligible
@@ -600,13 +601,13 @@ cmd_sparse (char **argv, guint argc)
 }
 
 static gboolean
-residency (Region *region, guint64 *pages, guint64 *present, guint64 *swapped)
+residency (GArray *spans, guint64 *pages, guint64 *present, guint64 *swapped)
 {
   *pages = *present = *swapped = 0;
 
-  for (guint s = 0; s < region->spans->len; s++)
+  for (guint s = 0; s < spans->len; s++)
     {
-      Span *span = &g_array_index (region->spans, Span, s);
+      Span *span = &g_array_index (spans, Span, s);
       gsize n = span->length / page_size;
       g_autofree guint64 *entries = g_new (guint64, n);
       off_t offset = (guintptr) span->addr / page_size * sizeof (guint64);
@@ -842,7 +843,7 @@ cmd_region (const char *cmd, char **argv, guint argc)
     {
       guint64 pages, present, swapped;
 
-      if (!residency (region, &pages, &present, &swapped))
+      if (!residency (region->spans, &pages, &present, &swapped))
         {
           reply ("err pagemap: %s", g_strerror (errno));
           return;
@@ -902,6 +903,38 @@ cmd_region (const char *cmd, char **argv, guint argc)
 }
 
 static void
+cmd_residency_part (char **argv)
+{
+  Region *region = region_lookup (argv[1]);
+  g_autoptr (GArray) part = g_array_new (FALSE, FALSE, sizeof (Span));
+  guint64 offset, length, pages, present, swapped;
+  Span *whole;
+
+  if (!region || region->spans->len != 1
+      || !g_ascii_string_to_unsigned (argv[2], 10, 0, G_MAXSIZE, &offset, NULL)
+      || !g_ascii_string_to_unsigned (argv[3], 10, 1, G_MAXSIZE, &length, NULL)
+      || offset % page_size || length % page_size)
+    {
+      reply ("err usage: residency NAME [OFFSET LENGTH] of a one-span region");
+      return;
+    }
+  whole = &g_array_index (region->spans, Span, 0);
+  if (offset + length > whole->length)
+    {
+      reply ("err OFFSET LENGTH outside region %s", argv[1]);
+      return;
+    }
+  g_array_append_vals (part, &(Span){ whole->addr + offset, length }, 1);
+  if (!residency (part, &pages, &present, &swapped))
+    {
+      reply ("err pagemap: %s", g_strerror (errno));
+      return;
+    }
+  reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, pages, present,
+         swapped);
+}
+
+static void
 dispatch (char **argv, guint argc)
 {
   const char *cmd = argv[0];
@@ -914,6 +947,8 @@ dispatch (char **argv, guint argc)
     cmd_hot (argv, argc);
   else if (g_str_equal (cmd, "sparse"))
     cmd_sparse (argv, argc);
+  else if (g_str_equal (cmd, "residency") && argc == 4)
+    cmd_residency_part (argv);
   else if (g_str_equal (cmd, "checksum-all") && argc == 1)
     cmd_checksum_all ();
   else if (g_strv_contains ((const char *const[]){ "checksum", "residency", "mlock", "munlock",
