@@ -460,6 +460,10 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
         rank[of_vma[order[i]]] = i;
       if (!ma_plan_pages (plan, request, &in, error))
         return NULL;
+      /* Knowledge that holds no page (all of it forgotten) told nothing. */
+      if (request->sample == NULL && ma_refaults_get_out_bytes (request->refaults) == 0
+          && ma_refaults_get_hot_bytes (request->refaults) == 0)
+        plan->coldness_source = observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
     }
   else
     {
