@@ -165,6 +165,38 @@ start_observation (MaJob *job, MaJobTarget *t)
   return kept;
 }
 
+static MaPlanRequest
+plan_request (MaJob *job)
+{
+  return (MaPlanRequest){
+    .mode = job->request->mode,
+    .percent = job->request->percent,
+    .max_bytes = job->request->max_bytes,
+    .order = job->request->order,
+    .threads = job->request->threads,
+    .hold_usec = (gint64) job->context->settings->refault_hold * G_USEC_PER_SEC,
+  };
+}
+
+/* A sample that cannot be taken leaves the target to be planned without
+ * one; a target that is gone fails as it would in planning. */
+static void
+sample_target (MaJob *job, MaJobTarget *t, gid_t gid)
+{
+  MaPlanRequest request = plan_request (job);
+  MaCredentialsSwitch sw;
+  g_autoptr (GError) error = NULL;
+
+  if (!enter_target (job, t, gid, &sw))
+    return;
+  t->sample = ma_target_sample (t->target, &request, &error);
+  ma_credentials_restore (&sw);
+  if (t->sample == NULL && g_error_matches (error, MA_ERROR, MA_ERROR_EXITED))
+    fail_from_error (t, error);
+  else if (t->sample == NULL)
+    g_debug ("process %u: no access sample: %s", t->pid, error->message);
+}
+
 void
 ma_job_observe (MaJob *job)
 {
@@ -195,36 +227,64 @@ ma_job_observe (MaJob *job)
         job->wait_usec
             = MAX (job->wait_usec,
                    min_idle_usec - ma_observation_get_age_usec (ma_kept_observation_get (kept)));
+      /* Pages inside a mapping are told apart only by trapping: a pageout
+       * Reclaim pages out a sample now and reads it back after the wait. */
+      if (job->reclaim && job->request->mode == MA_MODE_PAGEOUT && !t->failed)
+        {
+          sample_target (job, t, gid);
+          if (t->sample != NULL)
+            job->wait_usec = MAX (job->wait_usec, min_idle_usec);
+        }
     }
 }
 
 static void
 plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
-  MaPlanRequest plan_request = {
-    .mode = job->request->mode,
-    .percent = job->request->percent,
-    .max_bytes = job->request->max_bytes,
-    .order = job->request->order,
-    .threads = job->request->threads,
-  };
+  MaPlanRequest request = plan_request (job);
   g_autoptr (MaKeptObservation) kept = NULL;
+  g_autoptr (MaKeptRefaults) refaults = NULL;
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
 
   if (job->request->order == MA_ORDER_COLDEST)
-    kept = ma_observations_lookup (job->context->observations, t->target);
+    {
+      kept = ma_observations_lookup (job->context->observations, t->target);
+      refaults = ma_observations_lookup_refaults (job->context->observations, t->target);
+    }
   if (kept != NULL)
-    plan_request.observation = ma_kept_observation_get (kept);
+    request.observation = ma_kept_observation_get (kept);
+  if (refaults != NULL)
+    request.refaults = ma_kept_refaults_get (refaults);
+  request.sample = t->sample;
   if (!enter_target (job, t, gid, &sw))
     return;
-  t->plan = ma_target_plan (t->target, &plan_request, &error);
+  t->plan = ma_target_plan (t->target, &request, &error);
   ma_credentials_restore (&sw);
   if (t->plan == NULL && sw.was_active
       && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
     fail_restricted (t, error);
   else if (t->plan == NULL)
     fail_from_error (t, error);
+}
+
+/* Within enter_target(): reads pagemap with the call's credentials. */
+static void
+remember_pageout (MaJob *job, MaJobTarget *t)
+{
+  g_autoptr (MaKeptRefaults) previous = NULL;
+  g_autoptr (GError) error = NULL;
+  MaRefaults *refaults;
+
+  previous = ma_observations_lookup_refaults (job->context->observations, t->target);
+  refaults = ma_refaults_update (t->target, t->plan, t->applied, t->sample,
+                                 previous != NULL ? ma_kept_refaults_get (previous) : NULL, &error);
+  if (refaults == NULL)
+    {
+      g_debug ("process %u: what its pageout left is not known: %s", t->pid, error->message);
+      return;
+    }
+  ma_observations_keep_refaults (job->context->observations, t->target, refaults);
 }
 
 static void
@@ -237,6 +297,8 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
 
   if (!enter_target (job, t, gid, &sw))
     return;
+  /* The sample's pages still out are planned and done already. */
+  job->progress_base += t->plan->sampled_out_bytes;
   ok = ma_target_apply (t->target, t->plan, job->cancellable, progress_cb, job, &t->apply, &error);
   /* Whatever the kernel accepted counts, also when the work stopped. */
   t->applied = ok || t->apply.advised_bytes > 0;
@@ -245,6 +307,9 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
   if (t->applied && job->context->settings->track_access
       && !g_cancellable_is_cancelled (job->cancellable))
     kept = start_observation (job, t);
+  /* Which pages left, and what the plan learnt, for the next call. */
+  if (job->request->mode == MA_MODE_PAGEOUT && job->context->settings->track_access)
+    remember_pageout (job, t);
   ma_credentials_restore (&sw);
   job->progress_base += t->apply.advised_bytes + t->apply.skipped_bytes;
   if (ok)

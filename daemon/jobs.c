@@ -68,6 +68,7 @@ job_free (MaJob *job)
 
       g_clear_pointer (&t->target, ma_target_free);
       g_clear_pointer (&t->plan, ma_plan_free);
+      g_clear_pointer (&t->sample, ma_sample_free);
       g_free (t->comm);
       g_free (t->message);
     }
@@ -135,7 +136,7 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           guint64 before = t->plan->before.rss, after = t->apply.after.rss;
 
-          ma_stats_add_advised (stats, job->request->mode, t->apply.advised_bytes,
+          ma_stats_add_advised (stats, job->request->mode, ma_job_target_advised (t),
                                 after < before && after != 0 ? before - after : 0);
           ma_stats_add_time (stats, t->apply.apply_usec);
           apply_usec += t->apply.apply_usec;
@@ -144,6 +145,8 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           ma_stats_add_time (stats, t->plan->plan_usec);
           plan_usec += t->plan->plan_usec;
+          if (job->reclaim)
+            ma_stats_add_coldness (stats, t->plan->refaulted_bytes, t->plan->sampled_bytes);
         }
       if (t->failed && t->error != MA_ERROR_NOT_AUTHORIZED)
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",

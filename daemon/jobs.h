@@ -20,6 +20,7 @@ typedef struct
   gboolean failed;
   MaError error;
   char *message;
+  MaSample *sample; /* min-idle on a pageout Reclaim: taken before the wait */
   MaPlan *plan;
   gboolean applied;
   MaApplyResult apply;
@@ -55,7 +56,8 @@ void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboole
 
 /* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
-/* min-idle: starts the observations targets lack and sets job->wait_usec. */
+/* min-idle: starts the observations targets lack, samples the targets of a
+ * pageout Reclaim, and sets job->wait_usec. */
 void ma_job_observe (MaJob *job);
 void ma_job_run_engine (MaJob *job);
 
@@ -63,6 +65,8 @@ void ma_job_run_engine (MaJob *job);
 GVariant *ma_job_build_results (MaJob *job);
 /* "ok", "skipped" or "failed", as the results and statistics say. */
 const char *ma_job_target_status (const MaJobTarget *t);
+/* Bytes advised for the target's plan: 0 unless applied. */
+guint64 ma_job_target_advised (const MaJobTarget *t);
 void ma_job_target_fail (MaJobTarget *t, MaError code, const char *message);
 
 G_END_DECLS

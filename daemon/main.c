@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -125,6 +127,15 @@ main (int argc, char **argv)
     { NULL },
   };
 
+  /* Planning a large process builds arrays of megabytes that live for one
+   * call. A fixed mmap threshold gives each back when it is freed (glibc
+   * otherwise raises the threshold after the first, and keeps later ones
+   * in its heaps), and two arenas keep worker threads from each holding a
+   * heap of freed memory: the daemon's footprint stays that of what it
+   * keeps between calls (memadvised(8), "Kept between calls"). */
+  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt (M_ARENA_MAX, 2);
+
   setlocale (LC_ALL, "");
   option_context = g_option_context_new ("- memadvise system service");
   g_option_context_add_main_entries (option_context, entries, NULL);
@@ -150,6 +161,17 @@ main (int argc, char **argv)
     }
   stats = ma_stats_new ();
   observations = ma_observations_new ();
+  /* Each process the daemon keeps knowledge of holds a pidfd (its exit
+   * drops the knowledge): up to MA_OBSERVATION_MAX_ENTRIES of them. */
+  {
+    struct rlimit limit;
+
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+      {
+        limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) MA_OBSERVATION_MAX_ENTRIES + 1024);
+        setrlimit (RLIMIT_NOFILE, &limit);
+      }
+  }
 
   /* Registers the error names before any reply can carry one. */
   (void) MA_DBUS_ERROR;

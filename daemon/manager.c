@@ -185,8 +185,12 @@ handle_get_statistics (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocati
 {
   MaManager *self = MA_MANAGER (object);
 
-  ma_dbus_mem_advise1_complete_get_statistics (object, invocation,
-                                               ma_stats_to_variant (self->context->stats));
+  guint tracked;
+  guint64 tracked_bytes;
+
+  ma_observations_count (self->context->observations, &tracked, &tracked_bytes);
+  ma_dbus_mem_advise1_complete_get_statistics (
+      object, invocation, ma_stats_to_variant (self->context->stats, tracked, tracked_bytes));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

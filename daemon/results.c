@@ -25,6 +25,14 @@ ranges_variant (const MaPlan *plan)
   return g_variant_builder_end (&builder);
 }
 
+guint64
+ma_job_target_advised (const MaJobTarget *t)
+{
+  /* The sample's pages still out were advised when they were sampled, and
+   * are part of the plan. */
+  return t->applied ? t->apply.advised_bytes + t->plan->sampled_out_bytes : 0;
+}
+
 const char *
 ma_job_target_status (const MaJobTarget *t)
 {
@@ -48,6 +56,14 @@ target_variant (MaJob *job, MaJobTarget *t)
     message = t->message;
   else if (g_str_equal (status, "skipped"))
     message = plan != NULL ? skipped_message (plan) : "Nothing was planned.";
+  else if (!job->reclaim && job->request->min_idle > 0 && plan->coldness_source == MA_COLDNESS_NONE)
+    {
+      /* Plan pages nothing out, so it cannot sample; where clear_refs
+       * cannot be written (the shipped unit) nothing else tells either. */
+      message = "Nothing tells yet which of this memory is idle: Plan pages nothing out to find "
+                "out, and the accessed bits could not be cleared. Reclaim with pageout and "
+                "min-idle samples it.";
+    }
   else if (job->request->mode == MA_MODE_PAGEOUT && !plan->swap_configured)
     {
       /* Status stays ok: the advice is valid; it only cannot free anonymous
@@ -70,12 +86,19 @@ target_variant (MaJob *job, MaJobTarget *t)
     g_variant_dict_insert (&dict, "message", "s", message);
   g_variant_dict_insert (&dict, "eligible-bytes", "t", plan != NULL ? plan->eligible_bytes : 0);
   g_variant_dict_insert (&dict, "planned-bytes", "t", plan != NULL ? plan->planned_bytes : 0);
-  g_variant_dict_insert (&dict, "advised-bytes", "t", t->applied ? t->apply.advised_bytes : 0);
+  g_variant_dict_insert (&dict, "advised-bytes", "t", ma_job_target_advised (t));
   g_variant_dict_insert (&dict, "idle-bytes", "t", plan != NULL ? plan->idle_bytes : 0);
   g_variant_dict_insert (&dict, "idle-seconds", "u",
                          plan != NULL ? (guint32) (plan->idle_usec / G_USEC_PER_SEC) : 0);
   g_variant_dict_insert (&dict, "unknown-age-bytes", "t",
                          plan != NULL ? plan->unknown_age_bytes : 0);
+  g_variant_dict_insert (
+      &dict, "coldness-source", "s",
+      ma_coldness_source_to_string (plan != NULL ? plan->coldness_source : MA_COLDNESS_NONE));
+  g_variant_dict_insert (&dict, "refaulted-bytes", "t", plan != NULL ? plan->refaulted_bytes : 0);
+  g_variant_dict_insert (&dict, "paged-out-bytes", "t", plan != NULL ? plan->paged_out_bytes : 0);
+  g_variant_dict_insert (&dict, "held-bytes", "t", plan != NULL ? plan->held_bytes : 0);
+  g_variant_dict_insert (&dict, "sampled-bytes", "t", plan != NULL ? plan->sampled_bytes : 0);
   g_variant_dict_insert (&dict, "rss-before", "t", before.rss);
   g_variant_dict_insert (&dict, "anon-before", "t", before.anon);
   g_variant_dict_insert (&dict, "swap-before", "t", before.swap);

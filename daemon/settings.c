@@ -23,6 +23,8 @@ static const UintKey daemon_keys[] = {
    * wait could not find its own. */
   { "MaxMinIdle", G_STRUCT_OFFSET (MaSettings, max_min_idle), 0, 3600 },
   { "MaxThreads", G_STRUCT_OFFSET (MaSettings, max_threads), 0, 1024 },
+  /* What the daemon knows of a process is kept for an hour at most. */
+  { "RefaultHoldSeconds", G_STRUCT_OFFSET (MaSettings, refault_hold), 0, 3600 },
 };
 
 static const char *const daemon_bool_keys[] = { "TrackAccess", NULL };
@@ -41,6 +43,7 @@ ma_settings_new (void)
   settings->max_min_idle = 300;
   settings->max_threads = 0;
   settings->track_access = TRUE;
+  settings->refault_hold = 600;
   settings->protect_names = g_new0 (char *, 1);
   settings->protect_cgroups = g_new0 (char *, 1);
   return settings;

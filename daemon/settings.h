@@ -17,6 +17,7 @@ typedef struct
   guint max_min_idle;             /* [Daemon] MaxMinIdle, seconds: the cap of option min-idle */
   guint max_threads;              /* [Daemon] MaxThreads, 0: online CPUs */
   gboolean track_access;          /* [Daemon] TrackAccess: observe targets after Reclaim */
+  guint refault_hold;             /* [Daemon] RefaultHoldSeconds */
   char **protect_names;           /* [Protect] Names */
   char **protect_cgroups;         /* [Protect] Cgroups */
 } MaSettings;

@@ -16,6 +16,8 @@ struct _MaStats
   guint64 advised_pageout;
   guint64 reclaimed;
   guint64 time_usec;
+  guint64 refaulted;
+  guint64 sampled;
   GHashTable *failures; /* reason → guint64 count */
   GHashTable *refusals; /* reason → guint64 count */
 };
@@ -100,6 +102,13 @@ ma_stats_add_time (MaStats *stats, gint64 usec)
   stats->time_usec += (guint64) MAX (usec, 0);
 }
 
+void
+ma_stats_add_coldness (MaStats *stats, guint64 refaulted, guint64 sampled)
+{
+  stats->refaulted += refaulted;
+  stats->sampled += sampled;
+}
+
 static GVariant *
 table_to_variant (GHashTable *table)
 {
@@ -114,7 +123,7 @@ table_to_variant (GHashTable *table)
 }
 
 GVariant *
-ma_stats_to_variant (MaStats *stats)
+ma_stats_to_variant (MaStats *stats, guint tracked, guint64 tracked_bytes)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
@@ -129,6 +138,10 @@ ma_stats_to_variant (MaStats *stats)
   g_variant_dict_insert (&dict, "advised-bytes-pageout", "t", stats->advised_pageout);
   g_variant_dict_insert (&dict, "reclaimed-bytes", "t", stats->reclaimed);
   g_variant_dict_insert (&dict, "time-spent-usec", "t", stats->time_usec);
+  g_variant_dict_insert (&dict, "refaulted-bytes", "t", stats->refaulted);
+  g_variant_dict_insert (&dict, "sampled-bytes", "t", stats->sampled);
+  g_variant_dict_insert (&dict, "tracked-processes", "t", (guint64) tracked);
+  g_variant_dict_insert (&dict, "tracked-state-bytes", "t", tracked_bytes);
   g_variant_dict_insert_value (&dict, "failures", table_to_variant (stats->failures));
   g_variant_dict_insert_value (&dict, "refused-calls", table_to_variant (stats->refusals));
   return g_variant_dict_end (&dict);

@@ -23,7 +23,11 @@ void ma_stats_add_refused_call (MaStats *stats, const char *reason);
 void ma_stats_add_target (MaStats *stats, const char *status, const char *error);
 void ma_stats_add_advised (MaStats *stats, MaMode mode, guint64 advised, guint64 reclaimed);
 void ma_stats_add_time (MaStats *stats, gint64 usec);
+/* Of a Reclaim's target: bytes found back after earlier pageouts, bytes
+ * paged out as samples. */
+void ma_stats_add_coldness (MaStats *stats, guint64 refaulted, guint64 sampled);
 
-GVariant *ma_stats_to_variant (MaStats *stats);
+/* With the figures of the knowledge kept now: processes, bytes of memory. */
+GVariant *ma_stats_to_variant (MaStats *stats, guint tracked, guint64 tracked_bytes);
 
 G_END_DECLS

@@ -116,6 +116,46 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaObservation, ma_observation_free)
 gboolean ma_observation_is_for (const MaObservation *observation, MaTarget *target);
 gint64 ma_observation_get_age_usec (const MaObservation *observation);
 
+/* What memadvised's own pageouts taught it about a process, page by page
+ * (refault.c): the pages it paged out and has not seen back, and those
+ * that came back (hot). Immutable once made; at most
+ * MA_REFAULTS_MAX_SIZE bytes of memory, coarser (never claiming a page
+ * paged out that was not) when a process's pattern needs more. Keyed by
+ * pid and start time. memadvised(8), COLDNESS, says how it is used. */
+typedef struct _MaRefaults MaRefaults;
+
+#define MA_REFAULTS_MAX_SIZE (16 * 1024)
+
+void ma_refaults_free (MaRefaults *refaults);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaRefaults, ma_refaults_free)
+gboolean ma_refaults_is_for (const MaRefaults *refaults, MaTarget *target);
+gsize ma_refaults_get_size (const MaRefaults *refaults); /* memory it takes */
+guint64 ma_refaults_get_out_bytes (const MaRefaults *refaults);
+guint64 ma_refaults_get_hot_bytes (const MaRefaults *refaults);
+
+/* Access sampling (sample.c): a spread sample of a target's eligible
+ * resident pages is paged out; after a wait, the sampled pages that came
+ * back (or never left: the kernel keeps pages in use) mark their granule
+ * of address space hot. */
+typedef struct _MaSample MaSample;
+
+void ma_sample_free (MaSample *sample);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaSample, ma_sample_free)
+gboolean ma_sample_is_for (const MaSample *sample, MaTarget *target);
+guint64 ma_sample_get_bytes (const MaSample *sample); /* bytes advised as samples */
+gint64 ma_sample_get_age_usec (const MaSample *sample);
+
+/* Where a plan's order came from, finest first. */
+typedef enum
+{
+  MA_COLDNESS_NONE,       /* nothing known: largest mappings first */
+  MA_COLDNESS_REFERENCED, /* per mapping: smaps Referenced since an observation */
+  MA_COLDNESS_REFAULT,    /* per page: what came back after memadvised paged it out */
+  MA_COLDNESS_SAMPLING,   /* per granule: sampled pages that came back, with refaults */
+} MaColdnessSource;
+
+const char *ma_coldness_source_to_string (MaColdnessSource source);
+
 typedef enum
 {
   MA_ORDER_COLDEST, /* least referenced share first, then largest, then lowest address */
@@ -134,7 +174,22 @@ typedef struct
   /* Optional: accesses since then rank the mappings (with
    * MA_ORDER_COLDEST). Ignored unless it is for the same process. */
   const MaObservation *observation;
+  /* Optional, with MA_ORDER_COLDEST, ignored unless for the same process:
+   * page-granular knowledge from earlier pageouts and from a sample taken
+   * by this call (its pages still out count toward the budget). */
+  const MaRefaults *refaults;
+  const MaSample *sample;
+  /* Pages that came back are not planned for pageout within this long of
+   * being found back; after it they are planned last. */
+  gint64 hold_usec;
 } MaPlanRequest;
+
+/* Pages out a spread sample of @target's eligible resident memory for a
+ * plan of @request (whose budget bounds it: at most a quarter of it). The
+ * sample is what ma_target_plan() later reads back. NULL with @error when
+ * the target cannot be read or advised; a sample of no pages when it has
+ * nothing eligible or too small a budget. */
+MaSample *ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error);
 
 /* One planned range: whole pages, every one resident when planned. */
 typedef struct
@@ -162,6 +217,17 @@ typedef struct
   gint64 idle_usec;
   guint64 unknown_age_bytes;
   gboolean read_smaps; /* FALSE: planned from maps and pagemap alone */
+  MaColdnessSource coldness_source;
+  /* Of the pages earlier pageouts left out (paged_out_bytes), those back
+   * now; resident pages held back for coming back (not in the plan). */
+  guint64 paged_out_bytes;
+  guint64 refaulted_bytes;
+  guint64 held_bytes;
+  /* The request's sample: bytes advised, and those still out now (they
+   * count in eligible_bytes and planned_bytes, not in ranges). */
+  guint64 sampled_bytes;
+  guint64 sampled_out_bytes;
+  struct _MaPlanLearnt *learnt; /* for ma_refaults_update() */
 } MaPlan;
 
 MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);
@@ -190,5 +256,12 @@ typedef struct
 gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable,
                           MaProgressFunc progress, gpointer progress_data, MaApplyResult *out,
                           GError **error);
+
+/* What memadvised knows of @target after @plan (a pageout, applied as far
+ * as @applied says, or a plan that was not applied: then only what it
+ * learnt by reading) and @previous (optional, for the same process): reads
+ * which planned pages left. @plan may be NULL when only @sample was taken. */
+MaRefaults *ma_refaults_update (MaTarget *target, const MaPlan *plan, gboolean applied,
+                                const MaSample *sample, const MaRefaults *previous, GError **error);
 
 G_END_DECLS

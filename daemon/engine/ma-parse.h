@@ -175,6 +175,34 @@ gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64
                          gsize page_size, MaResidencyFunc residency, gpointer residency_data,
                          GArray *ranges_out, guint64 *out_planned, GError **error);
 
+/* Runs of pages as MaRange (resident == length), page-aligned. A
+ * normalized list is sorted by start, without empty, overlapping or
+ * adjacent runs. */
+void ma_runs_normalize (GArray *runs);
+guint64 ma_runs_bytes (const GArray *runs);
+/* New normalized lists from two normalized ones. */
+GArray *ma_runs_intersect (const GArray *a, const GArray *b);
+GArray *ma_runs_union (const GArray *a, const GArray *b);
+GArray *ma_runs_subtract (const GArray *a, const GArray *b);
+
+/* A set of pages kept between calls, at most a given size (pageset.c). */
+typedef struct _MaPageSet MaPageSet;
+
+typedef enum
+{
+  MA_PAGE_SET_FORGET, /* too big: keep only what it is sure of (a subset) */
+  MA_PAGE_SET_WIDEN,  /* too big: keep whole units around what it has (a superset) */
+} MaPageSetLoss;
+
+/* From normalized @runs; at most @max_size bytes of memory in all. */
+MaPageSet *ma_page_set_new (const GArray *runs, gsize max_size, MaPageSetLoss loss);
+void ma_page_set_free (MaPageSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPageSet, ma_page_set_free)
+GArray *ma_page_set_to_runs (const MaPageSet *set); /* normalized */
+gsize ma_page_set_get_size (const MaPageSet *set);  /* bytes of memory it takes */
+guint64 ma_page_set_get_bytes (const MaPageSet *set);
+guint ma_page_set_get_shift (const MaPageSet *set); /* pages per unit: 1 << shift */
+
 /* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
  * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
 #define MA_IOV_MAX 1024

@@ -76,4 +76,58 @@ gboolean ma_sweeper_finish (MaSweeper *sweeper, GArray *runs, GError **error);
 void ma_sweeper_free (MaSweeper *sweeper);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaSweeper, ma_sweeper_free)
 
+/* What a plan learnt for ma_refaults_update(): the earlier out pages not
+ * back, joined by the sample's pages still out; the hot pages, old and
+ * found now. Normalized runs. */
+typedef struct _MaPlanLearnt
+{
+  GArray *out;
+  GArray *hot;
+  gint64 hot_found_usec;
+} MaPlanLearnt;
+
+void ma_plan_learnt_free (MaPlanLearnt *learnt);
+GArray *ma_refaults_out_runs (const MaRefaults *refaults);
+GArray *ma_refaults_hot_runs (const MaRefaults *refaults);
+gint64 ma_refaults_get_hot_found_usec (const MaRefaults *refaults);
+
+/* The sample's pages (normalized runs, one page each) that left when they
+ * were advised (@left), or that the kernel kept (!@left). */
+GArray *ma_sample_runs (const MaSample *sample, gboolean left);
+/* Pages a granule of the sample spans. */
+guint64 ma_sample_get_granule_pages (const MaSample *sample);
+
+/* Piece-wise selection when pages inside mappings are told apart
+ * (pieces.c). A piece is a resident run with a key; lower keys go first,
+ * ties in the order the pieces were added. */
+typedef struct
+{
+  guint64 start;
+  guint64 length;
+  guint64 key;
+  guint seq;
+} MaPiece;
+
+/* What ma_plan_pages() needs of the plan in progress: the candidates in
+ * address order, the rank position of each (ma_rank_vmas()), and all
+ * their resident runs, normalized. */
+typedef struct
+{
+  const MaVma *vmas;
+  const guint *candidates;
+  guint n;
+  const guint *rank;
+  const GArray *resident;
+} MaPagesInput;
+
+/* Fills @plan's budget, ranges and coldness figures from the request's
+ * refaults and sample; plan->eligible_bytes holds the resident eligible
+ * bytes on entry. */
+gboolean ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in,
+                        GError **error);
+
+/* Takes pieces in key order until @budget_bytes, cutting the last at a
+ * page boundary; appends the ranges to @ranges_out; returns the bytes. */
+guint64 ma_pieces_select (GArray *pieces, guint64 budget_bytes, GArray *ranges_out);
+
 G_END_DECLS

@@ -94,6 +94,7 @@ ma_plan_free (MaPlan *plan)
   if (plan == NULL)
     return;
   g_clear_pointer (&plan->ranges, g_array_unref);
+  g_clear_pointer (&plan->learnt, ma_plan_learnt_free);
   g_free (plan);
 }
 
@@ -359,6 +360,19 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   if (request->observation != NULL && request->order == MA_ORDER_COLDEST
       && ma_observation_is_for (request->observation, target))
     observation = request->observation;
+  /* Knowledge of another process (a reused pid) is no knowledge. */
+  if (request->order == MA_ORDER_COLDEST
+      && ((request->refaults != NULL && !ma_refaults_is_for (request->refaults, target))
+          || (request->sample != NULL && !ma_sample_is_for (request->sample, target))))
+    {
+      MaPlanRequest mine = *request;
+
+      if (mine.refaults != NULL && !ma_refaults_is_for (mine.refaults, target))
+        mine.refaults = NULL;
+      if (mine.sample != NULL && !ma_sample_is_for (mine.sample, target))
+        mine.sample = NULL;
+      return ma_target_plan (target, &mine, error);
+    }
 
   /* smaps costs a walk of every page of every mapping in the kernel; it is
    * read only when its VmFlags (something is locked) or its Referenced
@@ -432,14 +446,41 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   order = g_new (guint, MAX (n_ranked, 1));
   ma_rank_vmas ((const MaVma *) vmas->data, ranked, n_ranked, request->order, order);
 
-  budget = ma_budget_pages (plan->eligible_bytes / page_size, request->percent, request->max_bytes,
-                            page_size);
-  if (!ma_plan_select ((const MaVma *) vmas->data, order, n_ranked, budget, page_size, cached_runs,
-                       &cache, plan->ranges, &plan->planned_bytes, error))
-    return NULL;
+  if (request->order == MA_ORDER_COLDEST && (request->refaults != NULL || request->sample != NULL))
+    {
+      /* Pages of one mapping told apart: planned piece by piece. */
+      g_autoptr (GArray) resident = g_array_copy (runs);
+      g_autofree guint *rank = g_new0 (guint, MAX (n, 1));
+      MaPagesInput in = {
+        (const MaVma *) vmas->data, (const guint *) candidates->data, n, rank, resident,
+      };
+
+      ma_runs_normalize (resident);
+      for (i = 0; i < n_ranked; i++)
+        rank[of_vma[order[i]]] = i;
+      if (!ma_plan_pages (plan, request, &in, error))
+        return NULL;
+      /* Knowledge that holds no page (all of it forgotten) told nothing. */
+      if (request->sample == NULL && ma_refaults_get_out_bytes (request->refaults) == 0
+          && ma_refaults_get_hot_bytes (request->refaults) == 0)
+        plan->coldness_source = observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
+    }
+  else
+    {
+      budget = ma_budget_pages (plan->eligible_bytes / page_size, request->percent,
+                                request->max_bytes, page_size);
+      if (!ma_plan_select ((const MaVma *) vmas->data, order, n_ranked, budget, page_size,
+                           cached_runs, &cache, plan->ranges, &plan->planned_bytes, error))
+        return NULL;
+      plan->coldness_source = observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
+    }
 
   /* Pages of a mapping nobody referenced since the observation began are
-   * known idle for its age; of the rest, only the mapping's share is known. */
+   * known idle for its age; of the rest, only the mapping's share is known.
+   * An observation younger than a second knows nothing yet: "idle for 0 s"
+   * is not idle. */
+  if (observation != NULL && ma_observation_get_age_usec (observation) < G_USEC_PER_SEC)
+    observation = NULL;
   for (i = 0; observation != NULL && i < plan->ranges->len; i++)
     {
       const MaRange *range = &g_array_index (plan->ranges, MaRange, i);

@@ -3,14 +3,18 @@
  * bench-refault (issue 5): does a pageout take cold memory, or memory the
  * process is about to use again?
  *
- * Two identical targets, each holding (in separate mappings) 256 MiB of
- * cold, 64 MiB of hot and 64 MiB of mixed anonymous memory, pseudo-random.
- * A thread in each target keeps writing every page of "hot" and every 4th
- * page of "mixed" (ma-test-target's `hot` command). Each target is then
- * paged out at 50%:
+ * Two identical targets, each holding 256 MiB of cold, 64 MiB of hot and
+ * 64 MiB of mixed anonymous memory, pseudo-random: with --one-mapping all
+ * in ONE mapping (hot, mixed, cold in that order, as the kernel merges
+ * anonymous mappings placed back to back: issue 12), otherwise in
+ * separate mappings (cold in --cold-chunks of them). A thread in each
+ * target keeps writing every page of "hot" and every 4th page of "mixed"
+ * (ma-test-target's `hot` command). Each target is then paged out at 50%:
  *
- *   memadvise  the engine: ma_observation_start, ~2 s while the threads
- *              run, ma_target_plan (order coldest, with the observation),
+ *   memadvise  the engine as memadvised runs it for `reclaim -m pageout
+ *              --min-idle 8` under its shipped unit (no clear_refs):
+ *              ma_target_sample, --observe-ms (8 s) while the threads run,
+ *              ma_target_plan (order coldest, with the sample),
  *              ma_target_apply (pageout).
  *   original   the original memadvise tool's selection, re-implemented
  *              here: eligible regions of /proc/PID/maps (anonymous,
@@ -29,8 +33,8 @@
  *
  * Needs swap (pageout writes ~550 MiB): run under tests/with-swap --size 2G.
  *
- *   bench-refault [--cold-chunks N] [--percent P] [--observe-ms MS]
- *                 [--after-ms MS] [--pause-ms MS]
+ *   bench-refault [--one-mapping] [--cold-chunks N] [--percent P]
+ *                 [--observe-ms MS] [--after-ms MS] [--pause-ms MS]
  *
  * --cold-chunks N splits the cold 256 MiB into N mappings (default 1, as
  * in the issue); --pause-ms is the hot threads' pause between passes
@@ -53,9 +57,10 @@
 
 #define MIB (G_GUINT64_CONSTANT (1024) * 1024)
 
+static gboolean one_mapping = FALSE;
 static guint cold_chunks = 1;
 static guint percent = 50;
-static guint observe_ms = 2000;
+static guint observe_ms = 8000;
 static guint after_ms = 5000;
 static guint pause_ms = 5;
 
@@ -71,7 +76,8 @@ typedef struct
   guint64 pswpin_during, pswpin_after;  /* whole system */
   double rate_before[2], rate_after[2]; /* hot, mixed: touches a second */
   double apply_ms;
-  guint64 budget; /* bytes the selection aimed at */
+  guint64 budget;  /* bytes the selection aimed at */
+  guint64 sampled; /* bytes paged out as samples (memadvise) */
 } Outcome;
 
 /* /proc/PID/stat and status, read with the engine's parsers. */
@@ -117,11 +123,36 @@ read_vmstat (const char *key)
   return p ? g_ascii_strtoull (p + strlen (needle), NULL, 10) : 0;
 }
 
+/* In one mapping, the parts: hot, mixed, cold. */
+static const struct
+{
+  const char *name;
+  guint64 offset, length;
+} parts[] = {
+  { "hot", 0, 64 * MIB },
+  { "mixed", 64 * MIB, 64 * MIB },
+  { "cold0", 128 * MIB, 256 * MIB },
+};
+
 static guint64
 swapped_pages (TestTarget *t, const char *name)
 {
   guint64 pages, present, swapped;
 
+  if (one_mapping)
+    for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+      if (g_str_equal (parts[i].name, name))
+        {
+          g_autofree char *reply
+              = test_target_command (t, "residency all %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                     parts[i].offset, parts[i].length);
+
+          g_assert_cmpint (sscanf (reply,
+                                   "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                   &pages, &present, &swapped),
+                           ==, 3);
+          return swapped;
+        }
   test_target_residency (t, name, &pages, &present, &swapped);
   return swapped;
 }
@@ -148,7 +179,8 @@ typedef struct
 static Rate
 hotrate (TestTarget *t, const char *name)
 {
-  g_autofree char *reply = test_target_command (t, "hotrate %s", name);
+  /* In one mapping both threads are the region's: their touches together. */
+  g_autofree char *reply = test_target_command (t, "hotrate %s", one_mapping ? "all" : name);
   Rate rate = { 0 };
   guint64 passes;
 
@@ -169,6 +201,15 @@ spawn_scenario (void)
 {
   TestTarget *t = test_target_spawn ();
   guint64 chunk = 256 * MIB / cold_chunks;
+
+  if (one_mapping)
+    {
+      test_target_map (t, "all", "anon", 384 * MIB, FALSE, NULL);
+      g_free (test_target_command (t, "hot all 1 %u 0 %" G_GUINT64_FORMAT, pause_ms, 64 * MIB));
+      g_free (test_target_command (t, "hot all 4 %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                   pause_ms, 64 * MIB, 64 * MIB));
+      return t;
+    }
 
   for (guint i = 0; i < cold_chunks; i++)
     {
@@ -267,7 +308,7 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   pid_t pid = test_target_get_pid (t);
   g_autoptr (GError) error = NULL;
   g_autoptr (MaTarget) target = NULL;
-  g_autoptr (MaObservation) observation = NULL;
+  g_autoptr (MaSample) sample = NULL;
   g_autoptr (MaPlan) plan = NULL;
   g_autoptr (GArray) regions = NULL;
   Rate hot0, mixed0, hot1, mixed1, hot2, mixed2;
@@ -276,11 +317,20 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   gint64 start;
 
   out->method = engine ? "memadvise" : "original";
+  /* Counted from before the sample: what it paged out is part of the call. */
+  cold0 = swapped_cold (t);
+  hotp0 = swapped_pages (t, "hot");
+  mixedp0 = swapped_pages (t, "mixed");
+  swap0 = read_memstat (pid).swap;
+  majflt0 = read_majflt (pid);
+  pswpin0 = read_vmstat ("pswpin");
   if (engine)
     {
       target = ma_target_open (pid, &error);
       g_assert_no_error (error);
-      observation = ma_observation_start (target, &error);
+      MaPlanRequest request = { .mode = MA_MODE_PAGEOUT, .percent = percent };
+
+      sample = ma_target_sample (target, &request, &error);
       g_assert_no_error (error);
     }
   /* Both wait the same: the touch rate before is measured meanwhile. */
@@ -292,12 +342,6 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   out->rate_before[0] = rate_between (hot0, hot1);
   out->rate_before[1] = rate_between (mixed0, mixed1);
 
-  cold0 = swapped_cold (t);
-  hotp0 = swapped_pages (t, "hot");
-  mixedp0 = swapped_pages (t, "mixed");
-  swap0 = read_memstat (pid).swap;
-  majflt0 = read_majflt (pid);
-  pswpin0 = read_vmstat ("pswpin");
   /* The rate after spans the pageout and the window after it. */
   hot1 = hotrate (t, "hot");
   mixed1 = hotrate (t, "mixed");
@@ -308,7 +352,8 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
         .mode = MA_MODE_PAGEOUT,
         .percent = percent,
         .order = MA_ORDER_COLDEST,
-        .observation = observation,
+        .sample = sample,
+        .hold_usec = 600 * G_USEC_PER_SEC,
       };
       MaApplyResult result = { 0 };
 
@@ -316,13 +361,15 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
       g_assert_no_error (error);
       ma_target_apply (target, plan, NULL, NULL, NULL, &result, &error);
       g_assert_no_error (error);
-      out->advised = result.advised_bytes;
+      out->advised = result.advised_bytes + plan->sampled_out_bytes;
       out->budget = plan->planned_bytes;
-      g_printerr ("memadvise plan: eligible %" G_GUINT64_FORMAT " MiB, planned %" G_GUINT64_FORMAT
-                  " MiB (idle %" G_GUINT64_FORMAT " MiB for %.1f s, unknown age %" G_GUINT64_FORMAT
-                  " MiB), %u ranges\n",
-                  plan->eligible_bytes / MIB, plan->planned_bytes / MIB, plan->idle_bytes / MIB,
-                  plan->idle_usec / 1e6, plan->unknown_age_bytes / MIB, plan->ranges->len);
+      out->sampled = plan->sampled_bytes;
+      g_printerr ("memadvise plan (%s): eligible %.1f MiB, planned %.1f MiB (of it %.2f MiB "
+                  "sampled pages still out), sampled %.2f MiB, %u ranges\n",
+                  ma_coldness_source_to_string (plan->coldness_source),
+                  (double) plan->eligible_bytes / MIB, (double) plan->planned_bytes / MIB,
+                  (double) plan->sampled_out_bytes / MIB, (double) plan->sampled_bytes / MIB,
+                  plan->ranges->len);
     }
   else
     {
@@ -410,6 +457,8 @@ int
 main (int argc, char **argv)
 {
   GOptionEntry entries[] = {
+    { "one-mapping", 0, 0, G_OPTION_ARG_NONE, &one_mapping, "Hot, mixed and cold in one mapping",
+      NULL },
     { "cold-chunks", 0, 0, G_OPTION_ARG_INT, &cold_chunks, "Split cold into N mappings", "N" },
     { "percent", 0, 0, G_OPTION_ARG_INT, &percent, "Percent to page out", "P" },
     { "observe-ms", 0, 0, G_OPTION_ARG_INT, &observe_ms, "Observation before planning", "MS" },
@@ -448,7 +497,8 @@ main (int argc, char **argv)
 
   a = spawn_scenario ();
   b = spawn_scenario ();
-  g_assert_cmpuint (test_target_checksum (a, "cold0"), ==, test_target_checksum (b, "cold0"));
+  g_assert_cmpuint (test_target_checksum (a, one_mapping ? "all" : "cold0"), ==,
+                    test_target_checksum (b, one_mapping ? "all" : "cold0"));
   g_usleep (G_USEC_PER_SEC);
 
   run_method (a, TRUE, &engine);
@@ -456,7 +506,9 @@ main (int argc, char **argv)
   print_outcome (&engine);
   print_outcome (&original);
 
-  suffix = cold_chunks > 1 ? g_strdup_printf (", cold in %u maps", cold_chunks) : g_strdup ("");
+  suffix = one_mapping       ? g_strdup (", one mapping")
+           : cold_chunks > 1 ? g_strdup_printf (", %u separate maps", cold_chunks + 2)
+                             : g_strdup (", 3 separate maps");
   figure = g_strdup_printf ("refault: %% paged out faulted back in %us%s", after_ms / 1000, suffix);
   bench_report_value (figure, 100 * faulted_back_fraction (&engine), "%",
                       "original tool's selection", 100 * faulted_back_fraction (&original));
@@ -469,6 +521,10 @@ main (int argc, char **argv)
   figure = g_strdup_printf ("refault: major faults during + %us after%s", after_ms / 1000, suffix);
   bench_report_value (figure, engine.majflt_during + engine.majflt_after, "faults",
                       "original tool's selection", original.majflt_during + original.majflt_after);
+  g_free (figure);
+  figure = g_strdup_printf ("refault: sampled (paged out as samples)%s", suffix);
+  bench_report_value (figure, (double) engine.sampled / MIB, "MiB", "memadvise paged out",
+                      (double) paged_out_pages (&engine) * page / MIB);
   g_free (figure);
   figure = g_strdup_printf ("refault: hot touch rate after/before%s", suffix);
   bench_report_value (figure, engine.rate_after[0] / engine.rate_before[0], "x",

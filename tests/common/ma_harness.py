@@ -39,6 +39,11 @@ and runs one; a case of a MaTestCase fails at once, in one line, when not
 run as root. A case that needs swap is marked with @needs_swap(SIZE), on
 its method or its class: meson runs it under tests/with-swap --size SIZE.
 
+A class with `daemon_as_service = True` runs memadvised as the shipped unit
+does: as the system user `memadvise` (created for the test when the machine
+has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE
+and CAP_DAC_READ_SEARCH, ambient (setpriv, as quickstart does).
+
 `self.run_as(user, argv)` runs any program as a user with
 DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus (user None: root);
 `self.bus_env()` gives that environment for your own subprocesses.
@@ -66,6 +71,9 @@ ACTIONS_DIR = '/usr/share/polkit-1/actions'
 RULES_DIR = '/etc/polkit-1/rules.d'
 PYTHON = '/usr/bin/python3'
 LOCK_PATH = '/run/lock/memadvise-tests.lock'
+SERVICE_USER = 'memadvise'
+# memadvised.service: AmbientCapabilities= and CapabilityBoundingSet=.
+SERVICE_CAPS = '+sys_nice,+sys_ptrace,+dac_read_search'
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
@@ -209,6 +217,32 @@ def _userdel(name):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _ensure_service_user():
+    """Creates the system user memadvise as sysusers would; returns
+    whether it was created (and so must be removed)."""
+    import pwd
+    try:
+        pwd.getpwnam(SERVICE_USER)
+        return False
+    except KeyError:
+        pass
+    subprocess.run(['useradd', '--system', '--no-create-home', '--user-group',
+                    '--home-dir', '/', '--shell', '/usr/sbin/nologin', SERVICE_USER], check=True)
+    return True
+
+
+def _service_userdel():
+    # Its home is /: never userdel -r. Its processes (the daemon) are the
+    # test's own and stopped by then; any left would keep userdel from it.
+    subprocess.run(['pkill', '-KILL', '-u', SERVICE_USER], check=False)
+    for _ in range(50):
+        if subprocess.run(['pgrep', '-u', SERVICE_USER], stdout=subprocess.DEVNULL).returncode != 0:
+            break
+        time.sleep(0.1)
+    subprocess.run(['userdel', SERVICE_USER], check=False)
+    subprocess.run(['groupdel', SERVICE_USER], check=False, stderr=subprocess.DEVNULL)
+
+
 def _groupdel(name):
     subprocess.run(['groupdel', name], check=False, stderr=subprocess.DEVNULL)
 
@@ -305,6 +339,7 @@ class MaTestCase(unittest.TestCase):
 
     daemon_path = None
     target_path = None
+    daemon_as_service = False  # memadvised as the shipped unit runs it
 
     def setUp(self):
         self.daemon_path = build_file('MA_DAEMON', 'daemon/memadvised')
@@ -323,6 +358,9 @@ class MaTestCase(unittest.TestCase):
         self.daemon = None
         self.daemon_may_fail = False  # set by tests that expect a failed start
         self.polkitd = None
+        # Before the bus: it resolves the user of its policy when it starts.
+        if self.daemon_as_service and _ensure_service_user():
+            self._defer(_service_userdel)
         self._start_bus()
         self.install_policy()
 
@@ -519,7 +557,12 @@ class MaTestCase(unittest.TestCase):
         env = self.bus_env()
         env['G_DEBUG'] = 'fatal-criticals'
         self.daemon_log = open(os.path.join(self.tmpdir, 'memadvised.log'), 'w+')
-        self.daemon = subprocess.Popen([self.daemon_path, '--config', path, '--verbose'] +
+        prefix = []
+        if self.daemon_as_service:
+            prefix = ['setpriv', '--reuid=' + SERVICE_USER, '--regid=' + SERVICE_USER,
+                      '--init-groups', '--inh-caps=' + SERVICE_CAPS,
+                      '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS]
+        self.daemon = subprocess.Popen(prefix + [self.daemon_path, '--config', path, '--verbose'] +
                                        list(args), env=env, stdout=self.daemon_log,
                                        stderr=subprocess.STDOUT)
         self._defer(self._stop_daemon)

@@ -174,6 +174,8 @@ test_observation_keeps_touched_region_out (void)
   g_assert_no_error (error);
   g_assert_true (ma_observation_is_for (observation, target));
   g_free (test_target_command (t, "touch hot"));
+  /* An observation says nothing is idle before it is a second old. */
+  g_usleep (G_USEC_PER_SEC + G_USEC_PER_SEC / 10);
 
   /* Half of everything eligible: the cold region and a little more. */
   plan = plan_with (target, 50, MA_ORDER_COLDEST, observation);

@@ -28,20 +28,28 @@
  *       an unmapped page so the kernel cannot merge them (COUNT VMAs).
  *   checksum NAME     -> ok HEX         64-bit hash of the contents (faults pages in)
  *   checksum-all      -> ok NAME=HEX ... every region, in creation order
- *   residency NAME    -> ok PAGES PRESENT SWAPPED  from /proc/self/pagemap,
- *                                        without touching the pages
+ *   residency NAME [OFFSET LENGTH] -> ok PAGES PRESENT SWAPPED  from
+ *                        /proc/self/pagemap, without touching the pages; of
+ *                        a part (bytes, page-aligned) of a one-span region
  *   mlock NAME, munlock NAME, unmap NAME, touch NAME -> ok
  *       touch reads every page, faulting swapped pages back in.
  *   mlockall          -> ok  mlockall(MCL_CURRENT | MCL_FUTURE): nothing is eligible
- *   hot NAME STRIDE [PAUSE_MS] -> ok
+ *   hot NAME STRIDE [PAUSE_MS [OFFSET LENGTH]] -> ok
  *       starts a thread that keeps writing every STRIDE-th page of NAME
  *       (STRIDE 1: every page; 4: pages 0, 4, 8, ...), one pass after
  *       another with PAUSE_MS milliseconds (default 0) between passes. A
  *       write stores the byte it read, so contents and checksums stay the
- *       same. One hot thread per region; `err` if it already has one.
- *   cool NAME         -> ok  stops that thread and waits for it
+ *       same. With OFFSET and LENGTH (bytes, page-aligned), only that part
+ *       of a one-span region: hot pages inside one mapping. A region may
+ *       have several hot threads (on different parts).
+ *   cool NAME         -> ok  stops its threads and waits for them
  *   hotrate NAME      -> ok TOUCHES PASSES NSEC   pages touched and passes
- *                        made since `hot`, and nanoseconds since then
+ *                        made since the first `hot`, and nanoseconds since
+ *                        then (passes of its first thread)
+ *   sparse NAME SIZE STRIDE -> ok START_HEX LENGTH
+ *       one anonymous rw mapping of SIZE bytes of which only every
+ *       STRIDE-th page is written (low entropy, as `lowentropy`): a large
+ *       address range with little memory in it.
  *   exit [CODE]       exits with CODE (default 0)
  *
  * A heap region cannot be unmapped (`err`). The regions of `many` are
@@ -96,15 +104,15 @@ typedef struct
 {
   char *name;
   Kind kind;
-  GArray *spans; /* Span; one except for `many` */
-  Hot *hot;      /* the thread of `hot`, or NULL */
+  GArray *spans;   /* Span; one except for `many` */
+  GPtrArray *hots; /* Hot *, the threads of `hot` */
 } Region;
 
 /* A thread writing every stride-th page of a region (`hot`). */
 struct _Hot
 {
   pthread_t thread;
-  GArray *spans; /* the region's; the region outlives the thread */
+  GArray *spans; /* its part of the region (a copy); the region outlives the thread */
   gsize stride;
   guint pause_ms;
   gint64 started_ns;
@@ -125,6 +133,7 @@ region_free (gpointer data)
   Region *region = data;
 
   hot_stop (region);
+  g_ptr_array_unref (region->hots);
   g_free (region->name);
   g_array_unref (region->spans);
   g_free (region);
@@ -476,6 +485,7 @@ cmd_map (char **argv, guint argc)
   region->name = g_strdup (argv[1]);
   region->kind = kind;
   region->spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  region->hots = g_ptr_array_new ();
   span = (Span){ addr, length };
   g_array_append_val (region->spans, span);
   g_ptr_array_add (regions, region);
@@ -529,6 +539,7 @@ cmd_many (char **argv, guint argc)
   region->name = g_strdup (argv[1]);
   region->kind = KIND_MANY;
   region->spans = g_array_sized_new (FALSE, FALSE, sizeof (Span), count);
+  region->hots = g_ptr_array_new ();
   for (guint64 i = 0; i < count; i++)
     {
       Span span = { base + i * slot, length };
@@ -548,14 +559,55 @@ cmd_many (char **argv, guint argc)
   reply ("ok");
 }
 
+static void
+cmd_sparse (char **argv, guint argc)
+{
+  g_autofree char *error = NULL;
+  guint64 stride, seed;
+  gsize length;
+  guint8 *addr;
+  Region *region;
+  Span span;
+
+  if (argc != 4 || !parse_size (argv[2], &length)
+      || !g_ascii_string_to_unsigned (argv[3], 10, 1, G_MAXUINT32, &stride, NULL))
+    {
+      reply ("err usage: sparse NAME SIZE STRIDE");
+      return;
+    }
+  if (region_lookup (argv[1]))
+    {
+      reply ("err region %s exists", argv[1]);
+      return;
+    }
+  addr = map_anon (length + page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, &error);
+  if (!addr || munmap (addr + length, page_size) < 0)
+    {
+      reply ("err %s", error ? error : g_strerror (errno));
+      return;
+    }
+  seed = seed_from_name (argv[1]);
+  for (gsize off = 0; off < length; off += stride * page_size)
+    fill (addr + off, page_size, &seed, TRUE);
+  region = g_new0 (Region, 1);
+  region->name = g_strdup (argv[1]);
+  region->kind = KIND_ANON;
+  region->spans = g_array_new (FALSE, FALSE, sizeof (Span));
+  region->hots = g_ptr_array_new ();
+  span = (Span){ addr, length };
+  g_array_append_val (region->spans, span);
+  g_ptr_array_add (regions, region);
+  reply ("ok %" G_GINTPTR_MODIFIER "x %" G_GSIZE_FORMAT, (guintptr) addr, length);
+}
+
 static gboolean
-residency (Region *region, guint64 *pages, guint64 *present, guint64 *swapped)
+residency (GArray *spans, guint64 *pages, guint64 *present, guint64 *swapped)
 {
   *pages = *present = *swapped = 0;
 
-  for (guint s = 0; s < region->spans->len; s++)
+  for (guint s = 0; s < spans->len; s++)
     {
-      Span *span = &g_array_index (region->spans, Span, s);
+      Span *span = &g_array_index (spans, Span, s);
       gsize n = span->length / page_size;
       g_autofree guint64 *entries = g_new (guint64, n);
       off_t offset = (guintptr) span->addr / page_size * sizeof (guint64);
@@ -652,26 +704,35 @@ hot_thread (void *data)
 static void
 hot_stop (Region *region)
 {
-  if (!region->hot)
-    return;
-  g_atomic_int_set (&region->hot->stop, 1);
-  pthread_join (region->hot->thread, NULL);
-  g_clear_pointer (&region->hot, g_free);
+  for (guint i = 0; i < region->hots->len; i++)
+    {
+      Hot *hot = g_ptr_array_index (region->hots, i);
+
+      g_atomic_int_set (&hot->stop, 1);
+      pthread_join (hot->thread, NULL);
+      g_array_unref (hot->spans);
+      g_free (hot);
+    }
+  g_ptr_array_set_size (region->hots, 0);
 }
 
 static void
 cmd_hot (char **argv, guint argc)
 {
-  guint64 stride, pause_ms = 0;
+  guint64 stride, pause_ms = 0, offset = 0, length = 0;
   Region *region;
   Hot *hot;
   int r;
 
-  if (argc < 3 || argc > 4
+  if (argc < 3 || argc == 5 || argc > 6
       || !g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT32, &stride, NULL)
-      || (argc == 4 && !g_ascii_string_to_unsigned (argv[3], 10, 0, 60000, &pause_ms, NULL)))
+      || (argc >= 4 && !g_ascii_string_to_unsigned (argv[3], 10, 0, 60000, &pause_ms, NULL))
+      || (argc == 6
+          && (!g_ascii_string_to_unsigned (argv[4], 10, 0, G_MAXSIZE, &offset, NULL)
+              || !g_ascii_string_to_unsigned (argv[5], 10, 1, G_MAXSIZE, &length, NULL)
+              || offset % page_size || length % page_size)))
     {
-      reply ("err usage: hot NAME STRIDE [PAUSE_MS]");
+      reply ("err usage: hot NAME STRIDE [PAUSE_MS [OFFSET LENGTH]]");
       return;
     }
   region = region_lookup (argv[1]);
@@ -685,24 +746,35 @@ cmd_hot (char **argv, guint argc)
       reply ("err region %s cannot be written", argv[1]);
       return;
     }
-  if (region->hot)
-    {
-      reply ("err region %s is hot already", argv[1]);
-      return;
-    }
   hot = g_new0 (Hot, 1);
-  hot->spans = region->spans;
+  if (argc == 6)
+    {
+      Span *whole = &g_array_index (region->spans, Span, 0);
+      Span part = { whole->addr + offset, length };
+
+      if (region->spans->len != 1 || offset + length > whole->length)
+        {
+          g_free (hot);
+          reply ("err OFFSET LENGTH outside region %s", argv[1]);
+          return;
+        }
+      hot->spans = g_array_new (FALSE, FALSE, sizeof (Span));
+      g_array_append_val (hot->spans, part);
+    }
+  else
+    hot->spans = g_array_copy (region->spans);
   hot->stride = stride;
   hot->pause_ms = pause_ms;
   hot->started_ns = now_ns ();
   r = pthread_create (&hot->thread, NULL, hot_thread, hot);
   if (r != 0)
     {
+      g_array_unref (hot->spans);
       g_free (hot);
       reply ("err pthread_create: %s", g_strerror (r));
       return;
     }
-  region->hot = hot;
+  g_ptr_array_add (region->hots, hot);
   reply ("ok");
 }
 
@@ -771,7 +843,7 @@ cmd_region (const char *cmd, char **argv, guint argc)
     {
       guint64 pages, present, swapped;
 
-      if (!residency (region, &pages, &present, &swapped))
+      if (!residency (region->spans, &pages, &present, &swapped))
         {
           reply ("err pagemap: %s", g_strerror (errno));
           return;
@@ -810,19 +882,56 @@ cmd_region (const char *cmd, char **argv, guint argc)
     }
   else if (g_str_equal (cmd, "hotrate"))
     {
-      if (!region->hot)
+      guint64 touches = 0;
+      Hot *first;
+
+      if (region->hots->len == 0)
         {
           reply ("err region %s is not hot", argv[1]);
           return;
         }
-      reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT,
-             (guint64) region->hot->touches, (guint64) region->hot->passes,
-             now_ns () - region->hot->started_ns);
+      first = g_ptr_array_index (region->hots, 0);
+      for (guint i = 0; i < region->hots->len; i++)
+        touches += ((Hot *) g_ptr_array_index (region->hots, i))->touches;
+      reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, touches,
+             (guint64) first->passes, now_ns () - first->started_ns);
     }
   else
     {
       g_assert_not_reached ();
     }
+}
+
+static void
+cmd_residency_part (char **argv)
+{
+  Region *region = region_lookup (argv[1]);
+  g_autoptr (GArray) part = g_array_new (FALSE, FALSE, sizeof (Span));
+  guint64 offset, length, pages, present, swapped;
+  Span *whole;
+
+  if (!region || region->spans->len != 1
+      || !g_ascii_string_to_unsigned (argv[2], 10, 0, G_MAXSIZE, &offset, NULL)
+      || !g_ascii_string_to_unsigned (argv[3], 10, 1, G_MAXSIZE, &length, NULL)
+      || offset % page_size || length % page_size)
+    {
+      reply ("err usage: residency NAME [OFFSET LENGTH] of a one-span region");
+      return;
+    }
+  whole = &g_array_index (region->spans, Span, 0);
+  if (offset + length > whole->length)
+    {
+      reply ("err OFFSET LENGTH outside region %s", argv[1]);
+      return;
+    }
+  g_array_append_vals (part, &(Span){ whole->addr + offset, length }, 1);
+  if (!residency (part, &pages, &present, &swapped))
+    {
+      reply ("err pagemap: %s", g_strerror (errno));
+      return;
+    }
+  reply ("ok %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, pages, present,
+         swapped);
 }
 
 static void
@@ -836,6 +945,10 @@ dispatch (char **argv, guint argc)
     cmd_many (argv, argc);
   else if (g_str_equal (cmd, "hot"))
     cmd_hot (argv, argc);
+  else if (g_str_equal (cmd, "sparse"))
+    cmd_sparse (argv, argc);
+  else if (g_str_equal (cmd, "residency") && argc == 4)
+    cmd_residency_part (argv);
   else if (g_str_equal (cmd, "checksum-all") && argc == 1)
     cmd_checksum_all ();
   else if (g_strv_contains ((const char *const[]){ "checksum", "residency", "mlock", "munlock",

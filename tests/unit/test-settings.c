@@ -115,6 +115,7 @@ test_settings_every_key (void)
                                       "MaxMinIdle=0\n"
                                       "MaxThreads=1024\n"
                                       "TrackAccess=false\n"
+                                      "RefaultHoldSeconds=0\n"
                                       "[Protect]\n"
                                       "Names=sshd; ma-test-target ;;\n"
                                       "Cgroups=/system.slice;/user.slice/a.scope/\n");
@@ -126,6 +127,7 @@ test_settings_every_key (void)
   g_assert_cmpuint (s->max_min_idle, ==, 0);
   g_assert_cmpuint (s->max_threads, ==, 1024);
   g_assert_false (s->track_access);
+  g_assert_cmpuint (s->refault_hold, ==, 0);
   /* Blanks around items and empty items are dropped. */
   g_assert_cmpstrv (s->protect_names, ((const char *const[]){ "sshd", "ma-test-target", NULL }));
   g_assert_cmpstrv (s->protect_cgroups,
@@ -193,6 +195,7 @@ test_settings_values_out_of_range_are_refused (void)
    * find its own. */
   assert_refused ("[Daemon]\nMaxMinIdle=3601\n", "MaxMinIdle");
   assert_refused ("[Daemon]\nMaxThreads=1025\n", "MaxThreads");
+  assert_refused ("[Daemon]\nRefaultHoldSeconds=3601\n", "RefaultHoldSeconds");
 }
 
 static void

@@ -33,14 +33,15 @@ static void
 test_stats_start_at_zero_with_every_key (void)
 {
   static const char *const keys[] = {
-    "started-at",      "calls-plan",         "calls-reclaim",
-    "targets",         "targets-ok",         "targets-skipped",
-    "targets-failed",  "advised-bytes-cold", "advised-bytes-pageout",
-    "reclaimed-bytes", "time-spent-usec",    "failures",
-    "refused-calls",
+    "started-at",        "calls-plan",          "calls-reclaim",
+    "targets",           "targets-ok",          "targets-skipped",
+    "targets-failed",    "advised-bytes-cold",  "advised-bytes-pageout",
+    "reclaimed-bytes",   "time-spent-usec",     "failures",
+    "refused-calls",     "refaulted-bytes",     "sampled-bytes",
+    "tracked-processes", "tracked-state-bytes",
   };
   g_autoptr (MaStats) stats = ma_stats_new ();
-  g_autoptr (GVariant) dict = g_variant_ref_sink (ma_stats_to_variant (stats));
+  g_autoptr (GVariant) dict = g_variant_ref_sink (ma_stats_to_variant (stats, 0, 0));
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   g_assert_true (g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT));
@@ -79,7 +80,9 @@ test_stats_count_calls_targets_bytes_and_time (void)
   ma_stats_add_refused_call (stats, "invalid-args");
   ma_stats_add_refused_call (stats, "busy");
   ma_stats_add_refused_call (stats, "busy");
-  dict = g_variant_ref_sink (ma_stats_to_variant (stats));
+  ma_stats_add_coldness (stats, 4096, 12288);
+  ma_stats_add_coldness (stats, 8192, 0);
+  dict = g_variant_ref_sink (ma_stats_to_variant (stats, 3, 6144));
 
   g_assert_cmpuint (lookup_t (dict, "calls-plan"), ==, 1);
   g_assert_cmpuint (lookup_t (dict, "calls-reclaim"), ==, 2);
@@ -91,6 +94,10 @@ test_stats_count_calls_targets_bytes_and_time (void)
   g_assert_cmpuint (lookup_t (dict, "advised-bytes-pageout"), ==, 8192);
   g_assert_cmpuint (lookup_t (dict, "reclaimed-bytes"), ==, 8000);
   g_assert_cmpuint (lookup_t (dict, "time-spent-usec"), ==, 1500);
+  g_assert_cmpuint (lookup_t (dict, "refaulted-bytes"), ==, 12288);
+  g_assert_cmpuint (lookup_t (dict, "sampled-bytes"), ==, 12288);
+  g_assert_cmpuint (lookup_t (dict, "tracked-processes"), ==, 3);
+  g_assert_cmpuint (lookup_t (dict, "tracked-state-bytes"), ==, 6144);
   g_assert_cmpuint (lookup_count (dict, "failures", "no-such-process"), ==, 2);
   g_assert_cmpuint (lookup_count (dict, "failures", "failed"), ==, 1);
   g_assert_cmpuint (lookup_count (dict, "refused-calls", "invalid-args"), ==, 1);

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * Planning page by page, when something tells the pages of one mapping
+ * apart: refault feedback (refault.c) and access sampling (sample.c).
+ *
+ * The target's resident eligible pages are cut into pieces, each with a
+ * key, and taken in key order until the budget, the last piece cut at a
+ * page boundary, exactly as by mapping:
+ *
+ *   held    came back after memadvised paged them out, within the hold
+ *           time (pageout only): not planned at all;
+ *   0       the rest, by the sampled hotness of their granule and its
+ *           neighbours (cold granules first; without a sample, all equal);
+ *   last    came back earlier (or were kept by the kernel), hold over.
+ *
+ * Ties keep the mapping order of ma_rank_vmas() (an observation's
+ * Referenced share, then size) and then the address.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "ma-private.h"
+
+#define CLASS_SHIFT 32
+#define CLASS_NORMAL (G_GUINT64_CONSTANT (1) << CLASS_SHIFT)
+#define CLASS_LAST (G_GUINT64_CONSTANT (3) << CLASS_SHIFT)
+/* Neighbours on each side whose samples count in a granule's score. */
+#define NEIGHBOURS 4
+/* A granule's own sample weighs more than all its neighbours together. */
+#define OWN_WEIGHT (2 * NEIGHBOURS + 1)
+
+static int
+compare_pieces (gconstpointer a, gconstpointer b)
+{
+  const MaPiece *x = a, *y = b;
+
+  if (x->key != y->key)
+    return x->key < y->key ? -1 : 1;
+  if (x->seq != y->seq)
+    return x->seq < y->seq ? -1 : 1;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+guint64
+ma_pieces_select (GArray *pieces, guint64 budget_bytes, GArray *ranges_out)
+{
+  guint64 taken = 0;
+
+  g_array_sort (pieces, compare_pieces);
+  for (guint i = 0; i < pieces->len && taken < budget_bytes; i++)
+    {
+      const MaPiece *p = &g_array_index (pieces, MaPiece, i);
+      guint64 length = MIN (p->length, budget_bytes - taken);
+      MaRange *last
+          = ranges_out->len > 0 ? &g_array_index (ranges_out, MaRange, ranges_out->len - 1) : NULL;
+
+      /* Consecutive pieces that touch go to the kernel as one range. */
+      if (last != NULL && last->start + last->length == p->start)
+        {
+          last->length += length;
+          last->resident = last->length;
+        }
+      else
+        g_array_append_vals (ranges_out, &(MaRange){ p->start, length, length }, 1);
+      taken += length;
+    }
+  return taken;
+}
+
+/* A sampled granule: hot (a sampled page came back or was kept) or not. */
+typedef struct
+{
+  guint64 granule;
+  gboolean hot;
+} Sampled;
+
+static const Sampled *
+find_granule (const GArray *sampled, guint64 granule)
+{
+  guint lo = 0, hi = sampled->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      const Sampled *s = &g_array_index (sampled, Sampled, mid);
+
+      if (s->granule == granule)
+        return s;
+      if (s->granule < granule)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return NULL;
+}
+
+/* Lower is colder. A granule nobody sampled had nothing resident then:
+ * what is there now is new, and counts as hot. */
+static guint64
+granule_score (const GArray *sampled, guint64 granule)
+{
+  const Sampled *own = find_granule (sampled, granule);
+  guint64 score = (own == NULL || own->hot) ? OWN_WEIGHT : 0;
+
+  for (guint64 d = 1; d <= NEIGHBOURS; d++)
+    {
+      const Sampled *before = granule >= d ? find_granule (sampled, granule - d) : NULL;
+      const Sampled *after = find_granule (sampled, granule + d);
+
+      score += (before != NULL && before->hot) + (after != NULL && after->hot);
+    }
+  return score;
+}
+
+static gboolean
+in_runs (const GArray *runs, guint *cursor, guint64 addr)
+{
+  while (*cursor < runs->len
+         && g_array_index (runs, MaRange, *cursor).start
+                    + g_array_index (runs, MaRange, *cursor).length
+                <= addr)
+    (*cursor)++;
+  return *cursor < runs->len && g_array_index (runs, MaRange, *cursor).start <= addr;
+}
+
+/* Adds the pieces of @runs (normalized) with class @klass, cut at the
+ * candidates' bounds (for their rank) and, with @sampled, at granules. */
+static void
+add_pieces (GArray *pieces, const GArray *runs, guint64 klass, const MaPagesInput *in,
+            const GArray *sampled, guint64 granule_bytes)
+{
+  guint c = 0;
+
+  for (guint i = 0; i < runs->len; i++)
+    {
+      const MaRange *r = &g_array_index (runs, MaRange, i);
+      guint64 pos = r->start, end = r->start + r->length;
+
+      while (pos < end)
+        {
+          guint64 cut = end;
+          guint64 score = 0;
+
+          while (c < in->n && in->vmas[in->candidates[c]].end <= pos)
+            c++;
+          if (c >= in->n)
+            return; /* resident runs lie within candidates */
+          cut = MIN (cut, in->vmas[in->candidates[c]].end);
+          if (sampled != NULL)
+            {
+              guint64 granule = pos / granule_bytes;
+
+              cut = MIN (cut, (granule + 1) * granule_bytes);
+              score = granule_score (sampled, granule);
+            }
+          g_array_append_vals (pieces, &(MaPiece){ pos, cut - pos, klass | score, in->rank[c] }, 1);
+          pos = cut;
+        }
+    }
+}
+
+gboolean
+ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in, GError **error)
+{
+  gsize page = ma_page_size ();
+  const MaRefaults *refaults = request->refaults;
+  const MaSample *sample = request->sample;
+  g_autoptr (GArray) out = NULL;
+  g_autoptr (GArray) hot = NULL;
+  g_autoptr (GArray) came_back = NULL;
+  g_autoptr (GArray) out_rest = NULL;
+  g_autoptr (GArray) sample_out = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (GArray) sampled = g_array_new (FALSE, FALSE, sizeof (Sampled));
+  g_autoptr (GArray) held = NULL;
+  g_autoptr (GArray) last = NULL;
+  g_autoptr (GArray) avail = NULL;
+  g_autoptr (GArray) normal = NULL;
+  g_autoptr (GArray) late = NULL;
+  g_autoptr (GArray) held_resident = NULL;
+  g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE, sizeof (MaPiece));
+  gint64 now = g_get_monotonic_time ();
+  gint64 hot_found_usec = 0;
+  guint64 granule_bytes = 0, budget, remaining;
+  gboolean hold_on;
+
+  out = refaults != NULL ? ma_refaults_out_runs (refaults)
+                         : g_array_new (FALSE, FALSE, sizeof (MaRange));
+  hot = refaults != NULL ? ma_refaults_hot_runs (refaults)
+                         : g_array_new (FALSE, FALSE, sizeof (MaRange));
+  if (refaults != NULL)
+    hot_found_usec = ma_refaults_get_hot_found_usec (refaults);
+
+  /* What earlier pageouts left out and is resident again came back. */
+  came_back = ma_runs_intersect (out, in->resident);
+  out_rest = ma_runs_subtract (out, in->resident);
+  plan->paged_out_bytes = ma_runs_bytes (out);
+  plan->refaulted_bytes = ma_runs_bytes (came_back);
+  g_array_append_vals (found, came_back->data, came_back->len);
+
+  if (sample != NULL)
+    {
+      g_autoptr (GArray) left = ma_sample_runs (sample, TRUE);
+      g_autoptr (GArray) kept = ma_sample_runs (sample, FALSE);
+      guint cursor = 0;
+
+      granule_bytes = ma_sample_get_granule_pages (sample) * page;
+      plan->sampled_bytes = ma_sample_get_bytes (sample);
+      /* Both lists are single pages in address order: walk them together. */
+      for (guint i = 0, j = 0; i < left->len || j < kept->len;)
+        {
+          gboolean take_left = j >= kept->len
+                               || (i < left->len
+                                   && g_array_index (left, MaRange, i).start
+                                          < g_array_index (kept, MaRange, j).start);
+          const MaRange *r = take_left ? &g_array_index (left, MaRange, i++)
+                                       : &g_array_index (kept, MaRange, j++);
+
+          /* Runs of a normalized list may span several sampled pages only
+           * if they touch, which one page per granule never does. */
+          for (guint64 a = r->start; a < r->start + r->length; a += page)
+            {
+              gboolean back = in_runs (in->resident, &cursor, a);
+              gboolean is_hot = !take_left || back;
+              Sampled s = { a / granule_bytes, is_hot };
+
+              g_array_append_val (sampled, s);
+              g_array_append_vals (is_hot ? found : sample_out, &(MaRange){ a, page, page }, 1);
+            }
+        }
+      ma_runs_normalize (found);
+      ma_runs_normalize (sample_out);
+      plan->sampled_out_bytes = ma_runs_bytes (sample_out);
+    }
+
+  /* Pages found back now are held; the ones found before, while their
+   * hold lasts; after it they are only planned last. Cold mode moves
+   * pages between lists and holds nothing. */
+  hold_on = hot->len > 0 && now - hot_found_usec < request->hold_usec;
+  if (request->mode != MA_MODE_PAGEOUT)
+    held = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  else if (hold_on)
+    held = ma_runs_union (hot, found);
+  else
+    held = g_array_copy (found);
+  {
+    g_autoptr (GArray) all_hot = ma_runs_union (hot, found);
+    last = ma_runs_subtract (all_hot, held);
+  }
+
+  avail = ma_runs_subtract (in->resident, held);
+  held_resident = ma_runs_intersect (in->resident, held);
+  plan->held_bytes = ma_runs_bytes (held_resident);
+  late = ma_runs_intersect (avail, last);
+  normal = ma_runs_subtract (avail, last);
+
+  add_pieces (pieces, normal, CLASS_NORMAL, in, sample != NULL ? sampled : NULL, granule_bytes);
+  add_pieces (pieces, late, CLASS_LAST, in, NULL, 0);
+
+  /* The sample's pages still out are part of what this call reclaims:
+   * eligible before it, and planned. */
+  plan->eligible_bytes += plan->sampled_out_bytes;
+  budget = ma_budget_pages (plan->eligible_bytes / page, request->percent, request->max_bytes, page)
+           * page;
+  remaining = budget > plan->sampled_out_bytes ? budget - plan->sampled_out_bytes : 0;
+  plan->planned_bytes
+      = plan->sampled_out_bytes + ma_pieces_select (pieces, remaining, plan->ranges);
+
+  plan->learnt = g_new0 (MaPlanLearnt, 1);
+  plan->learnt->out = ma_runs_union (out_rest, sample_out);
+  plan->learnt->hot = ma_runs_union (hot, found);
+  plan->learnt->hot_found_usec = found->len > 0 ? now : hot_found_usec;
+  plan->coldness_source = sample != NULL ? MA_COLDNESS_SAMPLING : MA_COLDNESS_REFAULT;
+  return TRUE;
+}
