@@ -191,6 +191,7 @@ class TestInstall(unittest.TestCase):
             'RestrictRealtime': 'yes', 'LockPersonality': 'yes',
             'MemoryDenyWriteExecute': 'yes', 'SystemCallArchitectures': 'native',
             'SystemCallFilter': '@system-service',
+            'LimitNOFILE': '16384', 'TasksMax': '1024', 'MemoryMax': '1G',
         }
         for key, value in required.items():
             with self.subTest(key=key):
