@@ -49,8 +49,9 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
   g_autoptr (GVariant) value = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree char *unit = NULL;
+  g_autofree char *object = NULL;
   const char *manager = user ? "your systemd user manager" : "systemd";
-  const char *object, *interface, *path;
+  const char *interface, *path;
 
   if (*name == '\0' || strchr (name, '/') != NULL)
     {
@@ -109,8 +110,8 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
         }
       return NULL;
     }
-  g_variant_get (reply, "(&o)", &object);
-
+  /* A copy: the path is still needed once the reply is freed. */
+  g_variant_get (reply, "(o)", &object);
   g_clear_pointer (&reply, g_variant_unref);
   reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, object, "org.freedesktop.DBus.Properties",
                                        "Get", g_variant_new ("(ss)", interface, "ControlGroup"),

@@ -91,13 +91,27 @@ job_fail (MaJob *job, const char *reason, GError *error)
   job_free (job);
 }
 
+/* g_log_structured() takes the other fields as plain strings and MESSAGE
+ * last: whatever follows MESSAGE is read as arguments of its format. */
 static void
 log_refusal (MaJob *job, const char *what)
 {
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "%s from %s (uid %d) refused: %s",
-                    method_name (job), job->sender, (int) job->uid, what, "MA_METHOD", "%s",
-                    method_name (job), "MA_CALLER", "%s", job->sender, "MA_CALLER_UID", "%d",
-                    (int) job->uid);
+  g_autofree char *uid = g_strdup_printf ("%d", (int) job->uid);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", method_name (job), "MA_CALLER",
+                    job->sender, "MA_CALLER_UID", uid, "MESSAGE", "%s from %s (uid %s) refused: %s",
+                    method_name (job), job->sender, uid, what);
+}
+
+static void
+log_target_failure (MaJob *job, const MaJobTarget *t)
+{
+  g_autofree char *uid = g_strdup_printf ("%d", (int) job->uid);
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", method_name (job),
+                    "MA_CALLER_UID", uid, "MA_TARGET_ERROR", ma_error_to_string (t->error),
+                    "MESSAGE", "%s of process %u for uid %s failed: %s", method_name (job), t->pid,
+                    uid, t->message);
 }
 
 static void start_engine (MaJob *job);
@@ -149,10 +163,7 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
             ma_stats_add_coldness (stats, t->plan->refaulted_bytes, t->plan->sampled_bytes);
         }
       if (t->failed && t->error != MA_ERROR_NOT_AUTHORIZED)
-        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                          "%s of process %u for uid %d failed: %s", method_name (job), t->pid,
-                          (int) job->uid, t->message, "MA_METHOD", "%s", method_name (job),
-                          "MA_TARGET_ERROR", "%s", ma_error_to_string (t->error));
+        log_target_failure (job, t);
     }
 
   results = ma_job_build_results (job);

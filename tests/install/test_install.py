@@ -185,21 +185,34 @@ class TestInstall(unittest.TestCase):
             'ExecStart': e['memadvised'],
             'NoNewPrivileges': 'yes', 'ProtectSystem': 'strict', 'ProtectHome': 'yes',
             'PrivateTmp': 'yes', 'PrivateDevices': 'yes', 'PrivateNetwork': 'yes',
-            'RestrictAddressFamilies': 'AF_UNIX', 'ProtectKernelTunables': 'yes',
-            'ProtectKernelModules': 'yes', 'ProtectKernelLogs': 'yes',
-            'ProtectControlGroups': 'yes', 'RestrictNamespaces': 'yes',
-            'RestrictRealtime': 'yes', 'LockPersonality': 'yes',
-            'MemoryDenyWriteExecute': 'yes', 'SystemCallArchitectures': 'native',
-            'SystemCallFilter': '@system-service',
+            'RestrictAddressFamilies': 'AF_UNIX', 'IPAddressDeny': 'any',
+            'ProtectKernelTunables': 'yes', 'ProtectKernelModules': 'yes',
+            'ProtectKernelLogs': 'yes', 'ProtectControlGroups': 'yes', 'ProtectClock': 'yes',
+            'ProtectHostname': 'yes', 'RestrictNamespaces': 'yes', 'RestrictRealtime': 'yes',
+            'LockPersonality': 'yes', 'MemoryDenyWriteExecute': 'yes', 'UMask': '0077',
+            'RemoveIPC': 'yes', 'SystemCallArchitectures': 'native',
+            'LimitNOFILE': '16384', 'TasksMax': '1024', 'MemoryMax': '1G',
         }
         for key, value in required.items():
             with self.subTest(key=key):
                 self.assertEqual(service.get(key), [value])
+        # A service's calls, less the privileged and resource ones except the
+        # two scheduling calls the daemon makes, and never another process's
+        # memory: tests/system checks the running daemon's filter.
+        self.assertEqual(service['SystemCallFilter'], [
+            '@system-service',
+            '~@privileged @resources process_vm_readv process_vm_writev',
+            'sched_setscheduler sched_setattr',
+        ])
         caps = {'CAP_SYS_NICE', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH'}
         for key in ('AmbientCapabilities', 'CapabilityBoundingSet'):
             self.assertEqual(len(service[key]), 1)
             self.assertEqual(set(service[key][0].split()), caps, key)
-        for key in ('ProtectProc', 'PrivateUsers', 'DynamicUser'):
+        # ProtectProc= hides targets, PrivateUsers= their uids, DynamicUser=
+        # cannot own the bus name, ProcSubset=pid hides /proc/swaps, and
+        # RestrictSUIDSGID= fails openat2(2), which resolves cgroup paths.
+        for key in ('ProtectProc', 'PrivateUsers', 'DynamicUser', 'ProcSubset',
+                    'RestrictSUIDSGID'):
             self.assertNotIn(key, service)
         self.assertTrue(os.path.isfile(self.dest(service['ExecStart'][0])))
         self.assertIn('man:memadvised(8)', unit['Unit']['Documentation'][0])
