@@ -221,3 +221,26 @@ ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray
     return scan_runs (pagemap, start, end, runs, error);
   return pread_runs (pagemap, start, end, runs, error);
 }
+
+GArray *
+ma_target_resident_within (MaTarget *target, const GArray *runs, GError **error)
+{
+  g_autoptr (MaPagemap) pagemap = NULL;
+  g_autoptr (GArray) present = g_array_new (FALSE, FALSE, sizeof (MaRange));
+
+  if (runs->len == 0)
+    return g_steal_pointer (&present);
+  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
+  if (pagemap == NULL)
+    return NULL;
+  /* Run by run: the cost follows what is asked, not the span it lies in. */
+  for (guint i = 0; i < runs->len; i++)
+    {
+      const MaRange *r = &g_array_index (runs, MaRange, i);
+
+      if (!ma_pagemap_resident_runs (pagemap, r->start, r->start + r->length, present, error))
+        return NULL;
+    }
+  ma_runs_normalize (present);
+  return g_steal_pointer (&present);
+}

@@ -160,6 +160,39 @@ add_pieces (GArray *pieces, const GArray *runs, guint64 klass, const MaPagesInpu
     }
 }
 
+/* What the sample and its trials tell now that @resident is known: the
+ * pages they advised that are resident again came back (the sampling's
+ * cost, plan->sampled_bytes) and, with those the kernel kept, are hot
+ * (added to @found); those still out are part of this call's reclaim
+ * (@sample_out). Each granule of the spread sample is hot or not by its
+ * page (@sampled). */
+static void
+read_sample (MaPlan *plan, const MaSample *sample, const GArray *resident, GArray *found,
+             GArray *sample_out, GArray *sampled)
+{
+  const GArray *kept = ma_sample_get_kept (sample);
+  const GArray *pages = ma_sample_get_pages (sample);
+  guint64 granule_bytes = ma_sample_get_granule_pages (sample) * ma_page_size ();
+  g_autoptr (GArray) left = ma_runs_subtract (ma_sample_get_advised (sample), kept);
+  g_autoptr (GArray) back = ma_runs_intersect (left, resident);
+  g_autoptr (GArray) out = ma_runs_subtract (left, resident);
+  g_autoptr (GArray) hot = ma_runs_union (kept, back);
+  guint cursor = 0;
+
+  plan->sampled_bytes = ma_runs_bytes (back);
+  plan->sampled_out_bytes = ma_runs_bytes (out);
+  g_array_append_vals (found, hot->data, hot->len);
+  ma_runs_normalize (found);
+  g_array_append_vals (sample_out, out->data, out->len);
+  for (guint i = 0; i < pages->len; i++)
+    {
+      guint64 a = g_array_index (pages, guint64, i);
+      Sampled s = { a / granule_bytes, in_runs (hot, &cursor, a) };
+
+      g_array_append_val (sampled, s);
+    }
+}
+
 gboolean
 ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in, GError **error)
 {
@@ -200,39 +233,8 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   g_array_append_vals (found, came_back->data, came_back->len);
 
   if (sample != NULL)
-    {
-      g_autoptr (GArray) left = ma_sample_runs (sample, TRUE);
-      g_autoptr (GArray) kept = ma_sample_runs (sample, FALSE);
-      guint cursor = 0;
-
-      granule_bytes = ma_sample_get_granule_pages (sample) * page;
-      plan->sampled_bytes = ma_sample_get_bytes (sample);
-      /* Both lists are single pages in address order: walk them together. */
-      for (guint i = 0, j = 0; i < left->len || j < kept->len;)
-        {
-          gboolean take_left = j >= kept->len
-                               || (i < left->len
-                                   && g_array_index (left, MaRange, i).start
-                                          < g_array_index (kept, MaRange, j).start);
-          const MaRange *r = take_left ? &g_array_index (left, MaRange, i++)
-                                       : &g_array_index (kept, MaRange, j++);
-
-          /* Runs of a normalized list may span several sampled pages only
-           * if they touch, which one page per granule never does. */
-          for (guint64 a = r->start; a < r->start + r->length; a += page)
-            {
-              gboolean back = in_runs (in->resident, &cursor, a);
-              gboolean is_hot = !take_left || back;
-              Sampled s = { a / granule_bytes, is_hot };
-
-              g_array_append_val (sampled, s);
-              g_array_append_vals (is_hot ? found : sample_out, &(MaRange){ a, page, page }, 1);
-            }
-        }
-      ma_runs_normalize (found);
-      ma_runs_normalize (sample_out);
-      plan->sampled_out_bytes = ma_runs_bytes (sample_out);
-    }
+    read_sample (plan, sample, in->resident, found, sample_out, sampled);
+  granule_bytes = sample != NULL ? ma_sample_get_granule_pages (sample) * page : 0;
 
   /* Pages found back now are held; the ones found before, while their
    * hold lasts; after it they are only planned last. Cold mode moves

@@ -373,6 +373,9 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
         mine.sample = NULL;
       return ma_target_plan (target, &mine, error);
     }
+  /* The process as it was before this call's sample advised anything. */
+  if (request->order == MA_ORDER_COLDEST && request->sample != NULL)
+    plan->before = *ma_sample_get_before (request->sample);
 
   /* smaps costs a walk of every page of every mapping in the kernel; it is
    * read only when its VmFlags (something is locked) or its Referenced
