@@ -132,7 +132,9 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
       ma_stats_add_target (stats, ma_job_target_status (t),
                            t->failed ? ma_error_to_string (t->error) : NULL);
-      if (t->applied)
+      /* Pages of the min-idle wait still out count when the advice did not
+       * follow (the caller left). */
+      if (ma_job_target_advised (t) > 0)
         {
           guint64 before = t->plan->before.rss, after = t->apply.after.rss;
 
@@ -180,31 +182,74 @@ start_engine (MaJob *job)
   g_task_run_in_thread (task, engine_thread);
 }
 
+static void wait_more (MaJob *job);
+
 static gboolean
 wait_done_cb (gpointer user_data)
 {
   MaJob *job = user_data;
 
   job->wait_id = 0;
-  start_engine (job);
+  wait_more (job);
   return G_SOURCE_REMOVE;
 }
 
-/* The wait runs on the main loop, not in a worker: a thread held for
- * minutes per call would starve the pool. */
+static void
+trial_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MaJob *job = user_data;
+
+  job->trial_done = TRUE;
+  wait_more (job);
+}
+
+static void
+trial_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ma_job_trial (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The min-idle wait, in parts on the main loop, never in a worker: a
+ * thread held for minutes per call would starve the pool. With a sample,
+ * the trial runs halfway (memadvised(8), COLDNESS); planning at the end. */
+static void
+wait_more (MaJob *job)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean trial_next = job->trial && !job->trial_done;
+  gint64 due = job->wait_start + (trial_next ? job->wait_usec / 2 : job->wait_usec);
+
+  if (g_cancellable_is_cancelled (job->cancellable))
+    {
+      start_engine (job);
+      return;
+    }
+  if (due > now)
+    {
+      g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle%s", method_name (job),
+               job->sender, (due - now) / 1000, trial_next ? ", then a trial pageout" : "");
+      job->wait_id = g_timeout_add ((guint) ((due - now + 999) / 1000), wait_done_cb, job);
+      return;
+    }
+  if (trial_next)
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, trial_done_cb, job);
+
+      g_task_set_task_data (task, job, NULL);
+      g_task_run_in_thread (task, trial_thread);
+      return;
+    }
+  start_engine (job);
+}
+
 static void
 observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
 
-  if (job->wait_usec <= 0 || g_cancellable_is_cancelled (job->cancellable))
-    {
-      start_engine (job);
-      return;
-    }
-  g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", method_name (job),
-           job->sender, job->wait_usec / 1000);
-  job->wait_id = g_timeout_add ((guint) ((job->wait_usec + 999) / 1000), wait_done_cb, job);
+  job->wait_start = g_get_monotonic_time ();
+  wait_more (job);
 }
 
 static void
