@@ -11,22 +11,32 @@
 
 #include "memadvisectl.h"
 
-#define NOT_SUPPORTED_ERROR CTL_INTERFACE ".Error.NotSupported"
-#define BUSY_ERROR CTL_INTERFACE ".Error.Busy"
-
-GDBusConnection *
-ctl_bus_connect (GError **error)
+MaDBusMemAdvise1 *
+ctl_bus_proxy_new (GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  GDBusConnection *connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &local_error);
+  g_autoptr (GDBusConnection) connection = NULL;
+  MaDBusMemAdvise1 *proxy;
 
+  /* Replies carry the domain's errors as GErrors only once it is known. */
+  (void) MA_DBUS_ERROR;
+  connection = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &local_error);
   if (connection == NULL)
     {
       g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
                    "Cannot connect to the system bus (%s); is dbus running?", local_error->message);
       return NULL;
     }
-  return connection;
+  /* The first call starts memadvised by D-Bus activation, as a plain call
+   * would; properties are read only by the commands that show them. */
+  proxy = ma_dbus_mem_advise1_proxy_new_sync (
+      connection,
+      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES
+          | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
+      MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, NULL, &local_error);
+  if (proxy == NULL)
+    g_propagate_error (error, ctl_bus_error (local_error, "query", FALSE));
+  return proxy;
 }
 
 GDBusCallFlags
@@ -89,15 +99,14 @@ remote_message (const GError *error)
 GError *
 ctl_bus_error (const GError *call_error, const char *what, gboolean verbose)
 {
-  g_autofree char *remote = g_dbus_error_get_remote_error (call_error);
   g_autofree char *message = remote_message (call_error);
 
-  if (g_strcmp0 (remote, NOT_SUPPORTED_ERROR) == 0)
+  if (g_error_matches (call_error, MA_DBUS_ERROR, MA_DBUS_ERROR_NOT_SUPPORTED))
     return g_error_new (CTL_ERROR, CTL_EXIT_UNAVAILABLE,
                         "This kernel does not support process_madvise(2), which memadvise "
                         "needs (Linux 5.10 or later): %s.",
                         message);
-  if (g_strcmp0 (remote, BUSY_ERROR) == 0)
+  if (g_error_matches (call_error, MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY))
     return g_error_new (CTL_ERROR, CTL_EXIT_FAILED, "memadvised is busy; try again later (%s).",
                         message);
   if (g_error_matches (call_error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED)

@@ -9,14 +9,12 @@
 
 #include <gio/gio.h>
 
-#include "swap.h"
+#include "ma-dbus-error.h"
+#include "ma-dbus-generated.h"
+#include "ma-dbus-names.h"
+#include "ma-client.h"
 
 G_BEGIN_DECLS
-
-#define CTL_BUS_NAME "org.memadvise.MemAdvise1"
-#define CTL_OBJECT_PATH "/org/memadvise/MemAdvise1"
-#define CTL_INTERFACE "org.memadvise.MemAdvise1"
-#define CTL_MAX_TARGETS 1024
 
 /* Exit codes; the codes of CTL_ERROR are the exit status of a failure. */
 typedef enum
@@ -74,15 +72,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlOptions, ctl_options_free)
  * error after --help or --version (exit 0). */
 CtlOptions *ctl_options_parse (int argc, char **argv, GError **error);
 
-/* units.c */
-gboolean ctl_parse_size (const char *str, guint64 *out_bytes, GError **error);
-char *ctl_format_size (guint64 bytes);
-
-/* resolve.c: appends to @pids every process matching @name as pidof(8)
+/* resolve-name.c: appends to @pids every process matching @name as pidof(8)
  * does (comm, executable basename or argv[0] basename); FALSE when none. */
 gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
 
-/* cgroups.c: the cgroup path of a systemd unit (system manager, or the
+/* resolve-cgroup.c: the cgroup path of a systemd unit (system manager, or the
  * caller's user manager with @user), CTL_EXIT_UNAVAILABLE where systemd
  * does not run; and the paths of the app-*-APP_ID-*.scope (and
  * app-*-APP_ID@*.service) units of the caller's user manager, sorted. */
@@ -155,8 +149,10 @@ void ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *un
 void ctl_print_table (const CtlReport *report);
 gboolean ctl_print_json (const CtlReport *report, GError **error);
 
-/* bus.c */
-GDBusConnection *ctl_bus_connect (GError **error);
+/* bus.c: memadvised's proxy on the system bus, or NULL with a CTL_ERROR.
+ * Properties are not loaded and the daemon is not started until the
+ * first call (D-Bus activation). */
+MaDBusMemAdvise1 *ctl_bus_proxy_new (GError **error);
 /* Turns a failed call into a CTL_ERROR whose code is the exit status and
  * whose message is one sentence; @what names the call ("reclaim", ...). */
 GError *ctl_bus_error (const GError *call_error, const char *what, gboolean verbose);
@@ -164,23 +160,25 @@ GDBusCallFlags ctl_bus_call_flags (const CtlOptions *options);
 
 /* progress.c: a bar on stderr for the calls that report Progress. */
 typedef struct _CtlProgress CtlProgress;
-CtlProgress *ctl_progress_new (GDBusConnection *connection);
+CtlProgress *ctl_progress_new (MaDBusMemAdvise1 *proxy);
 void ctl_progress_clear (CtlProgress *progress);
 void ctl_progress_free (CtlProgress *progress);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 
-/* agent.c: a polkit text agent (pkttyagent) for this process while it
+/* polkit-agent.c: a polkit text agent (pkttyagent) for this process while it
  * may ask for a password; NULL when none could be started. */
 typedef struct _CtlAgent CtlAgent;
 CtlAgent *ctl_agent_start (void);
 void ctl_agent_stop (CtlAgent *agent);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlAgent, ctl_agent_stop)
 
-/* Subcommands: return the exit status, with @error set unless it is 0 or
- * the failure was already reported per target. */
+/* Subcommands, one file each (memadvisectl-COMMAND.c): return the exit
+ * status, with @error set unless it is 0 or the failure was already
+ * reported per target. reclaim and plan (and the flags alone): */
 CtlExit ctl_run_advise (const CtlOptions *options, GError **error);
+/* status: */
 CtlExit ctl_run_status (const CtlOptions *options, GError **error);
-/* session-cmd.c: memadvisectl session enable|disable|status. */
+/* memadvisectl-session.c: memadvisectl session enable|disable|status. */
 CtlExit ctl_run_session (int argc, char **argv, GError **error);
 
 G_END_DECLS

@@ -11,7 +11,13 @@
 
 #include "memadvisectl.h"
 
-G_DEFINE_QUARK (memadvisectl - error - quark, ctl_error)
+/* Not G_DEFINE_QUARK: clang-format spaces out the dashes of its bare
+ * argument. */
+GQuark
+ctl_error_quark (void)
+{
+  return g_quark_from_static_string ("memadvisectl-error-quark");
+}
 
 #define DEFAULT_PERCENT 30
 #define DEFAULT_MODE "cold"
@@ -122,7 +128,7 @@ default_summary (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (s, "  %-9s %s\n", commands[i].name, commands[i].brief);
-  /* Dispatched in main.c before these flags are parsed. */
+  /* Dispatched in memadvisectl.c before these flags are parsed. */
   g_string_append_printf (s, "  %-9s %s\n", "session",
                           "Turn the desktop session agent on or off, or show it");
   g_string_append (s, "\nWithout a command, the flags work as in the original memadvise: "
@@ -256,7 +262,7 @@ validate (CtlOptions *options, const RawArgs *raw, GError **error)
     {
       g_autoptr (GError) local_error = NULL;
 
-      if (!ctl_parse_size (raw->max_bytes, &options->max_bytes, &local_error))
+      if (!ma_client_parse_size (raw->max_bytes, &options->max_bytes, &local_error))
         {
           g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE, "--max-bytes: %s.", local_error->message);
           return FALSE;

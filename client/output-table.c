@@ -18,14 +18,14 @@ typedef struct
 static char *
 size_cell (guint64 bytes)
 {
-  return ctl_format_size (bytes);
+  return ma_client_format_size (bytes);
 }
 
 static char *
 change_cell (guint64 before, guint64 after)
 {
-  g_autofree char *b = ctl_format_size (before);
-  g_autofree char *a = ctl_format_size (after);
+  g_autofree char *b = ma_client_format_size (before);
+  g_autofree char *a = ma_client_format_size (after);
 
   return g_strdup_printf ("%s -> %s", b, a);
 }
@@ -108,8 +108,8 @@ print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
     for (guint i = 0; i < target->ranges->len; i++)
       {
         const CtlRange *range = &g_array_index (target->ranges, CtlRange, i);
-        g_autofree char *length = ctl_format_size (range->length);
-        g_autofree char *resident = ctl_format_size (range->resident);
+        g_autofree char *length = ma_client_format_size (range->length);
+        g_autofree char *resident = ma_client_format_size (range->resident);
 
         g_print ("%*s0x%012" G_GINT64_MODIFIER "x-0x%012" G_GINT64_MODIFIER "x  %s, %s resident\n",
                  (int) indent, "", range->start, range->start + range->length, length, resident);
@@ -140,8 +140,8 @@ print_idle (const CtlReport *report, guint64 planned)
   ctl_report_idle_totals (report, &idle, &unknown_age, &seconds);
   if (idle == 0)
     return;
-  idle_str = ctl_format_size (idle);
-  planned_str = ctl_format_size (planned);
+  idle_str = ma_client_format_size (idle);
+  planned_str = ma_client_format_size (planned);
   duration = duration_text (seconds);
   g_print ("Known idle: %s of the %s planned, untouched for at least %s; the rest of unknown "
            "age.\n",
@@ -216,9 +216,9 @@ ctl_print_table (const CtlReport *report)
     }
 
   ctl_report_totals (report, &eligible, &planned, &advised);
-  eligible_str = ctl_format_size (eligible);
-  planned_str = ctl_format_size (planned);
-  advised_str = ctl_format_size (advised);
+  eligible_str = ma_client_format_size (eligible);
+  planned_str = ma_client_format_size (planned);
+  advised_str = ma_client_format_size (advised);
   g_string_append_printf (total,
                           "Total: %u %s (%u ok, %u skipped, %u failed), eligible %s, "
                           "planned %s",

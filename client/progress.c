@@ -16,8 +16,8 @@
 
 struct _CtlProgress
 {
-  GDBusConnection *connection;
-  guint subscription;
+  MaDBusMemAdvise1 *proxy;
+  gulong handler;
   gint64 last_draw;
   gboolean drawn;
 };
@@ -35,8 +35,8 @@ terminal_width (void)
 static void
 draw (CtlProgress *progress, guint64 done, guint64 planned)
 {
-  g_autofree char *done_str = ctl_format_size (done);
-  g_autofree char *planned_str = ctl_format_size (planned);
+  g_autofree char *done_str = ma_client_format_size (done);
+  g_autofree char *planned_str = ma_client_format_size (planned);
   g_autofree char *figures = NULL;
   g_autoptr (GString) line = g_string_new ("\r");
   double fraction = planned > 0 ? MIN ((double) done / (double) planned, 1.0) : 1.0;
@@ -59,17 +59,11 @@ draw (CtlProgress *progress, guint64 done, guint64 planned)
 }
 
 static void
-on_progress (GDBusConnection *connection, const char *sender, const char *object_path,
-             const char *interface_name, const char *signal_name, GVariant *parameters,
-             gpointer user_data)
+on_progress (MaDBusMemAdvise1 *proxy, guint64 done, guint64 planned, gpointer user_data)
 {
   CtlProgress *progress = user_data;
-  guint64 done = 0, planned = 0;
   gint64 now = g_get_monotonic_time ();
 
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(tt)")))
-    return;
-  g_variant_get (parameters, "(tt)", &done, &planned);
   if (done < planned && progress->drawn && now - progress->last_draw < REDRAW_USEC)
     return;
   progress->last_draw = now;
@@ -77,14 +71,12 @@ on_progress (GDBusConnection *connection, const char *sender, const char *object
 }
 
 CtlProgress *
-ctl_progress_new (GDBusConnection *connection)
+ctl_progress_new (MaDBusMemAdvise1 *proxy)
 {
   CtlProgress *progress = g_new0 (CtlProgress, 1);
 
-  progress->connection = g_object_ref (connection);
-  progress->subscription = g_dbus_connection_signal_subscribe (
-      connection, CTL_BUS_NAME, CTL_INTERFACE, "Progress", CTL_OBJECT_PATH, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_progress, progress, NULL);
+  progress->proxy = g_object_ref (proxy);
+  progress->handler = g_signal_connect (proxy, "progress", G_CALLBACK (on_progress), progress);
   return progress;
 }
 
@@ -105,7 +97,7 @@ ctl_progress_free (CtlProgress *progress)
   if (progress == NULL)
     return;
   ctl_progress_clear (progress);
-  g_dbus_connection_signal_unsubscribe (progress->connection, progress->subscription);
-  g_object_unref (progress->connection);
+  g_signal_handler_disconnect (progress->proxy, progress->handler);
+  g_object_unref (progress->proxy);
   g_free (progress);
 }

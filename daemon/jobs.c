@@ -2,12 +2,12 @@
  *
  * The life of one Plan or Reclaim call, on the main thread: limits, caller
  * identity, authorization, and the hand-off of engine work to GTask worker
- * threads (work.c). Nothing here blocks.
+ * threads (job-targets.c). Nothing here blocks.
  */
 #include "config.h"
 
 #include "authority.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 #include "jobs.h"
 
 #define RATE_WINDOW_USEC (60 * G_USEC_PER_SEC)
@@ -434,7 +434,7 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       log_refusal (job, "rate limit reached");
       job_fail (job, "busy",
-                g_error_new (MA_DAEMON_ERROR, MA_DAEMON_ERROR_BUSY,
+                g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
                              "Too many calls from this user in the last minute; try later."));
       return;
     }
@@ -462,7 +462,7 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
     {
       ma_request_free (request);
       ma_stats_add_refused_call (context->stats, "busy");
-      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR, MA_DAEMON_ERROR_BUSY,
+      g_dbus_method_invocation_return_error (invocation, MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
                                              "%u calls are already running; try later.",
                                              context->jobs_in_flight);
       g_object_unref (invocation);

@@ -5,7 +5,7 @@
 
 #include "context.h"
 #include "request.h"
-#include "targets.h"
+#include "classify.h"
 
 G_BEGIN_DECLS
 
@@ -57,7 +57,7 @@ typedef struct
 void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
                    MaRequest *request);
 
-/* Worker-thread steps (work.c). */
+/* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
 /* min-idle: starts the observations targets lack, samples the targets of a
  * pageout Reclaim (then job->trial), and sets job->wait_usec. */

@@ -14,12 +14,10 @@
 #include <gio/gio.h>
 
 #include "credentials.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
+#include "ma-dbus-names.h"
 #include "ma-engine.h"
 #include "manager.h"
-
-#define BUS_NAME "org.memadvise.MemAdvise1"
-#define OBJECT_PATH "/org/memadvise/MemAdvise1"
 
 typedef struct
 {
@@ -56,9 +54,9 @@ bus_acquired_cb (GDBusConnection *connection, const char *name, gpointer user_da
   daemon->context.connection = g_object_ref (connection);
   daemon->manager = ma_manager_new (&daemon->context);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (daemon->manager), connection,
-                                         OBJECT_PATH, &error))
+                                         MA_DBUS_OBJECT_PATH, &error))
     {
-      g_warning ("Could not export %s: %s", OBJECT_PATH, error->message);
+      g_warning ("Could not export %s: %s", MA_DBUS_OBJECT_PATH, error->message);
       daemon->exit_status = EXIT_FAILURE;
       g_main_loop_quit (daemon->loop);
       return;
@@ -176,7 +174,7 @@ main (int argc, char **argv)
   }
 
   /* Registers the error names before any reply can carry one. */
-  (void) MA_DAEMON_ERROR;
+  (void) MA_DBUS_ERROR;
 
   daemon.context.settings = settings;
   daemon.context.stats = stats;
@@ -198,7 +196,7 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, quit_cb, &daemon);
   g_unix_signal_add (SIGINT, quit_cb, &daemon);
 
-  daemon.owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, BUS_NAME,
+  daemon.owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, MA_DBUS_NAME,
                                     G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
                                         | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
                                     bus_acquired_cb, name_acquired_cb, name_lost_cb, &daemon, NULL);

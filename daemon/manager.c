@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "cgroups.h"
-#include "dbus-error.h"
+#include "ma-dbus-error.h"
 #include "jobs.h"
 #include "manager.h"
 
@@ -48,8 +48,7 @@ refuse_call (MaManager *self, GDBusMethodInvocation *invocation, const char *met
     {
       g_clear_pointer (request, ma_request_free);
       ma_stats_add_refused_call (self->context->stats, "not-supported");
-      g_dbus_method_invocation_return_error (invocation, MA_DAEMON_ERROR,
-                                             MA_DAEMON_ERROR_NOT_SUPPORTED,
+      g_dbus_method_invocation_return_error (invocation, MA_DBUS_ERROR, MA_DBUS_ERROR_NOT_SUPPORTED,
                                              "This kernel does not support process_madvise(2).");
       return TRUE;
     }
@@ -109,7 +108,7 @@ list_members_thread (GTask *task, gpointer source, gpointer task_data, GCancella
 {
   CgroupCall *call = task_data;
   GError *error = NULL;
-  GArray *pids = ma_cgroup_list_members (call->cgroup, MA_MAX_PIDS, &error);
+  GArray *pids = ma_cgroup_list_members (call->cgroup, MA_DBUS_MAX_PIDS, &error);
 
   if (pids == NULL)
     g_task_return_error (task, error);

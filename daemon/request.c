@@ -20,11 +20,11 @@ parse_pids (GVariant *pids, MaRequest *request, GError **error)
   gsize n, i;
 
   values = g_variant_get_fixed_array (pids, &n, sizeof (guint32));
-  if (n == 0 || n > MA_MAX_PIDS)
+  if (n == 0 || n > MA_DBUS_MAX_PIDS)
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
                    "Argument pids must name 1 to %d processes, not %" G_GSIZE_FORMAT ".",
-                   MA_MAX_PIDS, n);
+                   MA_DBUS_MAX_PIDS, n);
       return FALSE;
     }
 

@@ -3,12 +3,11 @@
 
 #include <gio/gio.h>
 
+#include "ma-dbus-names.h"
 #include "ma-engine.h"
 #include "settings.h"
 
 G_BEGIN_DECLS
-
-#define MA_MAX_PIDS 1024
 
 /* The validated arguments of a Plan or Reclaim call. */
 typedef struct
@@ -29,7 +28,7 @@ typedef struct
 MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options,
                              const MaSettings *settings, GError **error);
 /* The same without pids: @request->pids is empty, for the caller to fill
- * (0 to MA_MAX_PIDS distinct pids; the cgroup methods). */
+ * (0 to MA_DBUS_MAX_PIDS distinct pids; the cgroup methods). */
 MaRequest *ma_request_parse_options (const char *mode, GVariant *options,
                                      const MaSettings *settings, GError **error);
 void ma_request_free (MaRequest *request);

@@ -14,6 +14,7 @@
 
 #include <glib-unix.h>
 
+#include "ma-client.h"
 #include "session.h"
 
 static void
@@ -23,60 +24,6 @@ app_free (SessApp *app)
   g_free (app->unit);
   g_free (app->app_id);
   g_free (app);
-}
-
-/* systemd's naming of app units: app[-LAUNCHER]-APPID-RANDOM.scope or
- * app[-LAUNCHER]-APPID[@RANDOM].service, "-" inside APPID escaped as \x2d. */
-char *
-sess_app_id_from_unit (const char *unit)
-{
-  g_autofree char *base = NULL;
-  g_auto (GStrv) parts = NULL;
-  GString *id;
-  const char *p;
-  guint n;
-
-  if (!g_str_has_prefix (unit, "app-"))
-    return NULL;
-  if (g_str_has_suffix (unit, ".scope"))
-    {
-      const char *dash;
-      base = g_strndup (unit + 4, strlen (unit) - 4 - strlen (".scope"));
-      dash = strrchr (base, '-');
-      if (dash == NULL)
-        return NULL;
-      base[dash - base] = '\0';
-    }
-  else if (g_str_has_suffix (unit, ".service"))
-    {
-      char *at;
-      base = g_strndup (unit + 4, strlen (unit) - 4 - strlen (".service"));
-      at = strchr (base, '@');
-      if (at != NULL)
-        *at = '\0';
-    }
-  else
-    return NULL;
-
-  parts = g_strsplit (base, "-", -1);
-  n = g_strv_length (parts);
-  if (n == 0 || n > 2 || *parts[n - 1] == '\0')
-    return NULL;
-
-  /* The last part is the app id; unescape \xNN. */
-  id = g_string_new (NULL);
-  for (p = parts[n - 1]; *p != '\0'; p++)
-    {
-      if (p[0] == '\\' && p[1] == 'x' && g_ascii_isxdigit (p[2]) && g_ascii_isxdigit (p[3]))
-        {
-          g_string_append_c (
-              id, (char) (g_ascii_xdigit_value (p[2]) * 16 + g_ascii_xdigit_value (p[3])));
-          p += 3;
-        }
-      else
-        g_string_append_c (id, *p);
-    }
-  return g_string_free (id, FALSE);
 }
 
 SessApp *
@@ -94,7 +41,7 @@ app_added (SessAgent *agent, const char *unit)
 
   if (g_hash_table_contains (agent->apps, unit))
     return;
-  app_id = sess_app_id_from_unit (unit);
+  app_id = ma_client_app_id_from_unit (unit);
   if (app_id == NULL)
     return;
   cgroup = g_build_path ("/", agent->slice_rel, unit, NULL);
@@ -117,7 +64,7 @@ app_removed (SessAgent *agent, const char *unit)
   if (!g_hash_table_contains (agent->apps, unit))
     return;
   g_debug ("app %s went away", unit);
-  sess_policy_forget (agent, unit);
+  sess_reclaim_forget (agent, unit);
   g_hash_table_remove (agent->apps, unit);
 }
 
@@ -154,7 +101,7 @@ scan (SessAgent *agent, GError **error)
   while (g_hash_table_iter_next (&iter, &key, NULL))
     if (!g_hash_table_contains (seen, key))
       {
-        sess_policy_forget (agent, key);
+        sess_reclaim_forget (agent, key);
         g_hash_table_iter_remove (&iter);
       }
   return TRUE;
@@ -197,86 +144,22 @@ on_inotify (int fd, GIOCondition condition, gpointer user_data)
     }
   if (len < 0 && errno != EAGAIN && errno != EINTR)
     g_warning ("Cannot read inotify events: %s", g_strerror (errno));
-  sess_policy_reschedule (agent);
+  sess_reclaim_reschedule (agent);
   return G_SOURCE_CONTINUE;
-}
-
-/* The cgroup2 mount point, from /proc/self/mountinfo. */
-static char *
-cgroup2_mount (GError **error)
-{
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents ("/proc/self/mountinfo", &contents, NULL, error))
-    return NULL;
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *sep = strstr (lines[i], " - ");
-      g_auto (GStrv) fields = NULL;
-
-      if (sep == NULL || !g_str_has_prefix (sep + 3, "cgroup2 "))
-        continue;
-      fields = g_strsplit (lines[i], " ", 6);
-      if (g_strv_length (fields) >= 5)
-        return g_strcompress (fields[4]); /* octal escapes of spaces */
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No cgroup2 hierarchy is mounted");
-  return NULL;
-}
-
-/* The agent's cgroup in the cgroup2 hierarchy ("0::" in /proc/self/cgroup),
- * relative to its root. */
-static char *
-own_cgroup (void)
-{
-  g_autofree char *contents = NULL;
-  g_auto (GStrv) lines = NULL;
-
-  if (!g_file_get_contents ("/proc/self/cgroup", &contents, NULL, NULL))
-    return NULL;
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], "0::/"))
-      return g_strdup (lines[i] + 4);
-  return NULL;
-}
-
-/* user.slice/user-UID.slice/user@UID.service/app.slice: from the agent's
- * own cgroup when it runs under its user manager, else systemd's layout. */
-static char *
-app_slice (const char *own)
-{
-  g_autofree char *manager = g_strdup_printf ("user@%u.service", getuid ());
-
-  if (own != NULL)
-    {
-      g_auto (GStrv) parts = g_strsplit (own, "/", -1);
-      g_autoptr (GString) prefix = g_string_new (NULL);
-
-      for (guint i = 0; parts[i] != NULL; i++)
-        {
-          if (i > 0)
-            g_string_append_c (prefix, '/');
-          g_string_append (prefix, parts[i]);
-          if (g_str_equal (parts[i], manager))
-            return g_strconcat (prefix->str, "/app.slice", NULL);
-        }
-    }
-  return g_strdup_printf ("user.slice/user-%u.slice/%s/app.slice", getuid (), manager);
 }
 
 gboolean
 sess_apps_init (SessAgent *agent, GError **error)
 {
-  g_autofree char *mount = cgroup2_mount (error);
+  const char *root = ma_client_cgroup2_root (error);
+  g_autofree char *manager = NULL;
 
-  if (mount == NULL)
+  if (root == NULL)
     return FALSE;
-  agent->own_cgroup = own_cgroup ();
-  agent->slice_rel = app_slice (agent->own_cgroup);
-  agent->slice_abs = g_build_filename (mount, agent->slice_rel, NULL);
+  agent->own_cgroup = ma_client_own_cgroup ();
+  manager = ma_client_user_manager_cgroup (agent->own_cgroup);
+  agent->slice_rel = g_build_filename (manager, "app.slice", NULL);
+  agent->slice_abs = g_build_filename (root, agent->slice_rel, NULL);
   agent->apps = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) app_free);
 
   agent->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);

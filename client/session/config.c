@@ -5,9 +5,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdlib.h>
-
+#include "ma-client.h"
 #include "session.h"
 
 #define GROUP "Session"
@@ -67,46 +65,6 @@ read_uint (GKeyFile *kf, const char *key, guint64 min, guint64 max, gboolean *fo
       return FALSE;
     }
   *out = v;
-  return TRUE;
-}
-
-/* Plain bytes or an IEC suffix: 512M, 2G. */
-static gboolean
-parse_size (const char *str, guint64 *out)
-{
-  char *end = NULL;
-  guint64 v, mult = 1;
-
-  if (!g_ascii_isdigit (*str))
-    return FALSE;
-  errno = 0;
-  v = g_ascii_strtoull (str, &end, 10);
-  if (errno != 0)
-    return FALSE;
-  switch (g_ascii_toupper (*end))
-    {
-    case '\0':
-      break;
-    case 'K':
-      mult = G_GUINT64_CONSTANT (1) << 10;
-      break;
-    case 'M':
-      mult = G_GUINT64_CONSTANT (1) << 20;
-      break;
-    case 'G':
-      mult = G_GUINT64_CONSTANT (1) << 30;
-      break;
-    case 'T':
-      mult = G_GUINT64_CONSTANT (1) << 40;
-      break;
-    default:
-      return FALSE;
-    }
-  if (*end != '\0' && end[1] != '\0')
-    return FALSE;
-  if (v > G_MAXUINT64 / mult)
-    return FALSE;
-  *out = v * mult;
   return TRUE;
 }
 
@@ -236,10 +194,12 @@ sess_config_load (SessConfig *config, const char *path, GError **error)
   if (size != NULL)
     {
       g_strstrip (size);
-      if (!parse_size (size, &config->max_bytes_per_minute))
+      g_autoptr (GError) size_error = NULL;
+
+      if (!ma_client_parse_size (size, &config->max_bytes_per_minute, &size_error))
         {
           g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "MaxBytesPerMinute=%s: expected bytes or a size such as 512M", size);
+                       "MaxBytesPerMinute: %s", size_error->message);
           goto fail;
         }
     }

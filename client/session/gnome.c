@@ -48,7 +48,7 @@ sess_gnome_read (SessAgent *agent, SessApp *app)
       return;
     }
   if (focused)
-    sess_policy_foreground (agent, app);
+    sess_reclaim_to_front (agent, app);
   else
-    sess_policy_background (agent, app, since);
+    sess_reclaim_to_background (agent, app, since);
 }

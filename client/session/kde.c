@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "session.h"
-#include "sess-dbus-generated.h"
+#include "ma-dbus-generated.h"
 
 /* Every running unit of @app_id; a trailing ".desktop" is ignored. */
 static GPtrArray *
@@ -40,8 +40,8 @@ check_id (GDBusMethodInvocation *invocation, const char *app_id)
 }
 
 static gboolean
-handle_backgrounded (SessDBusSession1 *object, GDBusMethodInvocation *invocation,
-                     const char *app_id, gpointer user_data)
+handle_backgrounded (MaDBusSession1 *object, GDBusMethodInvocation *invocation, const char *app_id,
+                     gpointer user_data)
 {
   SessAgent *agent = user_data;
   g_autoptr (GPtrArray) units = NULL;
@@ -56,15 +56,15 @@ handle_backgrounded (SessDBusSession1 *object, GDBusMethodInvocation *invocation
       SessApp *app = units->pdata[i];
       /* Already in the background: keep the moment it went there. */
       if (app->focused || app->background_since < 0)
-        sess_policy_background (agent, app, now);
+        sess_reclaim_to_background (agent, app, now);
     }
-  sess_dbus_session1_complete_app_backgrounded (object, invocation);
+  ma_dbus_session1_complete_app_backgrounded (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-handle_foregrounded (SessDBusSession1 *object, GDBusMethodInvocation *invocation,
-                     const char *app_id, gpointer user_data)
+handle_foregrounded (MaDBusSession1 *object, GDBusMethodInvocation *invocation, const char *app_id,
+                     gpointer user_data)
 {
   SessAgent *agent = user_data;
   g_autoptr (GPtrArray) units = NULL;
@@ -74,8 +74,8 @@ handle_foregrounded (SessDBusSession1 *object, GDBusMethodInvocation *invocation
   units = units_of (agent, app_id);
   g_debug ("AppForegrounded(%s): %u units", app_id, units->len);
   for (guint i = 0; i < units->len; i++)
-    sess_policy_foreground (agent, units->pdata[i]);
-  sess_dbus_session1_complete_app_foregrounded (object, invocation);
+    sess_reclaim_to_front (agent, units->pdata[i]);
+  ma_dbus_session1_complete_app_foregrounded (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -92,23 +92,24 @@ void
 sess_kde_init (SessAgent *agent)
 {
   g_autoptr (GError) error = NULL;
-  SessDBusSession1 *skeleton;
+  MaDBusSession1 *skeleton;
 
   if (agent->session_bus == NULL)
     return;
-  skeleton = sess_dbus_session1_skeleton_new ();
+  skeleton = ma_dbus_session1_skeleton_new ();
   g_signal_connect (skeleton, "handle-app-backgrounded", G_CALLBACK (handle_backgrounded), agent);
   g_signal_connect (skeleton, "handle-app-foregrounded", G_CALLBACK (handle_foregrounded), agent);
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (skeleton), agent->session_bus,
-                                         SESS_PATH, &error))
+                                         MA_DBUS_SESSION_OBJECT_PATH, &error))
     {
-      g_warning ("Cannot export %s: %s", SESS_PATH, error->message);
+      g_warning ("Cannot export %s: %s", MA_DBUS_SESSION_OBJECT_PATH, error->message);
       g_object_unref (skeleton);
       return;
     }
   agent->session_skeleton = skeleton;
-  agent->session_name = g_bus_own_name_on_connection (
-      agent->session_bus, SESS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE, NULL, on_name_lost, agent, NULL);
+  agent->session_name
+      = g_bus_own_name_on_connection (agent->session_bus, MA_DBUS_SESSION_NAME,
+                                      G_BUS_NAME_OWNER_FLAGS_NONE, NULL, on_name_lost, agent, NULL);
 }
 
 void

@@ -20,25 +20,21 @@ on_signal (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-int
-main (int argc, char **argv)
+/* The command line: -1 to go on, else the exit status. */
+static int
+parse_args (int argc, char **argv, char **config_path, gboolean *verbose)
 {
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GError) session_error = NULL;
-  g_autofree char *config_path = NULL;
   gboolean version = FALSE;
-  gboolean verbose = FALSE;
-  SessAgent agent = { .inotify_fd = -1, .psi_fd = -1 };
   const GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, config_path,
       "Read FILE instead of ~/.config/memadvise/session.conf", "FILE" },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every decision", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, verbose, "Log every decision", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
 
-  setlocale (LC_ALL, "");
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, "Reclaim memory of the apps in the background of this "
                                          "desktop session through memadvised.");
@@ -58,6 +54,90 @@ main (int argc, char **argv)
       g_printerr ("Unexpected argument “%s”.\n", argv[1]);
       return 2;
     }
+  return -1;
+}
+
+/* memadvised on the system bus, and the session bus when there is one. */
+static gboolean
+connect_buses (SessAgent *agent, GError **error)
+{
+  g_autoptr (GError) session_error = NULL;
+
+  agent->system_bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, error);
+  if (agent->system_bus == NULL)
+    {
+      g_prefix_error (error, "Cannot connect to the system bus: ");
+      return FALSE;
+    }
+  /* Replies carry the domain's errors as GErrors only once it is known. */
+  (void) MA_DBUS_ERROR;
+  agent->memadvised = ma_dbus_mem_advise1_proxy_new_sync (
+      agent->system_bus,
+      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS
+          | G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START_AT_CONSTRUCTION,
+      MA_DBUS_NAME, MA_DBUS_OBJECT_PATH, NULL, error);
+  if (agent->memadvised == NULL)
+    {
+      g_prefix_error (error, "Cannot reach memadvised: ");
+      return FALSE;
+    }
+  /* A reclaim may take minutes: the daemon works through the cgroup. */
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (agent->memadvised), 10 * 60 * 1000);
+
+  /* Without a session bus, GNOME's attribute and memory pressure still work. */
+  agent->session_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &session_error);
+  if (agent->session_bus == NULL)
+    g_message ("No session bus (%s): no screen lock and no " MA_DBUS_SESSION_NAME,
+               session_error->message);
+  return TRUE;
+}
+
+/* Every watch: the apps, focus told over the bus, screen lock, pressure. */
+static gboolean
+start (SessAgent *agent, GError **error)
+{
+  agent->loop = g_main_loop_new (NULL, FALSE);
+  sess_reclaim_init (agent);
+  sess_kde_init (agent);
+  if (!sess_apps_init (agent, error))
+    return FALSE;
+  sess_screensaver_init (agent);
+  sess_pressure_init (agent);
+  sess_reclaim_reschedule (agent);
+  return TRUE;
+}
+
+/* Undoes whatever of connect_buses() and start() was done. */
+static void
+stop (SessAgent *agent)
+{
+  sess_screensaver_shutdown (agent);
+  sess_pressure_shutdown (agent);
+  sess_kde_shutdown (agent);
+  sess_reclaim_shutdown (agent);
+  sess_apps_shutdown (agent);
+  g_clear_pointer (&agent->loop, g_main_loop_unref);
+  g_clear_object (&agent->session_bus);
+  g_clear_object (&agent->memadvised);
+  g_clear_object (&agent->system_bus);
+  g_clear_pointer (&agent->config, sess_config_free);
+}
+
+/* Exit status: 2 usage or configuration, 3 no bus or daemon, 1 no apps
+ * to watch (memadvise-session(1)). */
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config_path = NULL;
+  gboolean verbose = FALSE;
+  SessAgent agent = { .inotify_fd = -1, .psi_fd = -1 };
+  int status;
+
+  setlocale (LC_ALL, "");
+  status = parse_args (argc, argv, &config_path, &verbose);
+  if (status >= 0)
+    return status;
   if (verbose)
     g_log_set_debug_enabled (TRUE);
   if (config_path == NULL)
@@ -65,62 +145,21 @@ main (int argc, char **argv)
 
   agent.config = sess_config_new_default ();
   if (!sess_config_load (agent.config, config_path, &error))
+    status = 2;
+  else if (!connect_buses (&agent, &error))
+    status = 3;
+  else if (!start (&agent, &error))
+    status = 1;
+  else
     {
-      g_printerr ("%s\n", error->message);
-      sess_config_free (agent.config);
-      return 2;
+      g_unix_signal_add (SIGTERM, on_signal, agent.loop);
+      g_unix_signal_add (SIGINT, on_signal, agent.loop);
+      g_message ("Watching the apps in %s", agent.slice_rel);
+      g_main_loop_run (agent.loop);
+      status = 0;
     }
-
-  agent.system_bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
-  if (agent.system_bus == NULL)
-    {
-      g_printerr ("Cannot connect to the system bus: %s\n", error->message);
-      sess_config_free (agent.config);
-      return 3;
-    }
-  /* Without a session bus, GNOME's attribute and memory pressure still work. */
-  agent.session_bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &session_error);
-  if (agent.session_bus == NULL)
-    g_message ("No session bus (%s): no screen lock and no org.memadvise.Session1",
-               session_error->message);
-
-  agent.loop = g_main_loop_new (NULL, FALSE);
-  agent.subscriptions = g_ptr_array_new ();
-  sess_policy_init (&agent);
-  sess_kde_init (&agent);
-  if (!sess_apps_init (&agent, &error))
-    {
-      g_printerr ("%s\n", error->message);
-      sess_kde_shutdown (&agent);
-      sess_apps_shutdown (&agent);
-      sess_policy_shutdown (&agent);
-      g_ptr_array_unref (agent.subscriptions);
-      g_main_loop_unref (agent.loop);
-      g_clear_object (&agent.session_bus);
-      g_clear_object (&agent.system_bus);
-      sess_config_free (agent.config);
-      return 1;
-    }
-  sess_screensaver_init (&agent);
-  sess_pressure_init (&agent);
-  sess_policy_reschedule (&agent);
-
-  g_unix_signal_add (SIGTERM, on_signal, agent.loop);
-  g_unix_signal_add (SIGINT, on_signal, agent.loop);
-  g_message ("Watching the apps in %s", agent.slice_rel);
-  g_main_loop_run (agent.loop);
-
-  for (guint i = 0; i < agent.subscriptions->len; i++)
-    g_dbus_connection_signal_unsubscribe (agent.session_bus,
-                                          GPOINTER_TO_UINT (agent.subscriptions->pdata[i]));
-  g_ptr_array_unref (agent.subscriptions);
-  sess_pressure_shutdown (&agent);
-  sess_kde_shutdown (&agent);
-  sess_policy_shutdown (&agent);
-  sess_apps_shutdown (&agent);
-  g_main_loop_unref (agent.loop);
-  g_clear_object (&agent.session_bus);
-  g_clear_object (&agent.system_bus);
-  sess_config_free (agent.config);
-  return 0;
+  if (error != NULL)
+    g_printerr ("%s\n", error->message);
+  stop (&agent);
+  return status;
 }

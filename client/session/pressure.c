@@ -47,7 +47,7 @@ on_low_memory_warning (GDBusConnection *connection, const char *sender, const ch
   g_variant_get (parameters, "(y)", &level);
   g_message ("LowMemoryWarning(%u)", level);
   if (level > 0)
-    sess_policy_pressure (agent);
+    sess_reclaim_pressure (agent);
 }
 
 static gboolean
@@ -63,7 +63,7 @@ on_psi (int fd, GIOCondition condition, gpointer user_data)
     }
   /* The trigger is watched only while low-memory-monitor is absent. */
   g_message ("PSI trigger: memory pressure");
-  sess_policy_pressure (agent);
+  sess_reclaim_pressure (agent);
   return G_SOURCE_CONTINUE;
 }
 

@@ -8,13 +8,11 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "ma-dbus-error.h"
+#include "ma-dbus-generated.h"
+#include "ma-dbus-names.h"
 
-#define SESS_DAEMON_NAME "org.memadvise.MemAdvise1"
-#define SESS_DAEMON_PATH "/org/memadvise/MemAdvise1"
-#define SESS_DAEMON_INTERFACE "org.memadvise.MemAdvise1"
-#define SESS_NAME "org.memadvise.Session1"
-#define SESS_PATH "/org/memadvise/Session1"
+G_BEGIN_DECLS
 
 /* config.c */
 typedef struct
@@ -53,6 +51,13 @@ typedef struct
                             * starts no back-off if it changed meanwhile */
 } SessApp;
 
+/* Bytes advised at a moment, for the rate cap. */
+typedef struct
+{
+  gint64 at;
+  guint64 bytes;
+} SessSpent;
+
 typedef struct _SessAgent SessAgent;
 
 typedef enum
@@ -67,6 +72,7 @@ struct _SessAgent
   SessConfig *config;
   GMainLoop *loop;
   GDBusConnection *system_bus;
+  MaDBusMemAdvise1 *memadvised; /* its proxy on system_bus */
   GDBusConnection *session_bus;
 
   /* apps.c */
@@ -77,8 +83,8 @@ struct _SessAgent
   int inotify_fd;
   guint inotify_source;
 
-  /* policy.c */
-  GQueue queue; /* SessApp unit names (char *) waiting for a reclaim */
+  /* reclaim.c */
+  GQueue queue; /* units waiting for a reclaim, and why */
   gboolean calling;
   guint timer;      /* the next app whose background delay ends */
   guint rate_timer; /* the rate cap lets the next call through */
@@ -86,7 +92,7 @@ struct _SessAgent
   gboolean pressure_episode;
 
   /* screensaver.c, pressure.c, kde.c */
-  GPtrArray *subscriptions; /* guint signal ids on session_bus */
+  GArray *subscriptions; /* guint: screensaver signal ids on session_bus */
   guint lmm_subscription;
   guint lmm_watch;
   int psi_fd;
@@ -98,28 +104,50 @@ struct _SessAgent
 /* apps.c */
 gboolean sess_apps_init (SessAgent *agent, GError **error);
 void sess_apps_shutdown (SessAgent *agent);
-char *sess_app_id_from_unit (const char *unit);
 SessApp *sess_apps_lookup (SessAgent *agent, const char *unit);
 
 /* gnome.c: applies user.xdg.inactive-since of @app's cgroup. */
 void sess_gnome_read (SessAgent *agent, SessApp *app);
 gboolean sess_gnome_parse (const char *value, gboolean *focused, gint64 *since);
 
-/* policy.c */
-void sess_policy_init (SessAgent *agent);
-void sess_policy_shutdown (SessAgent *agent);
-void sess_policy_foreground (SessAgent *agent, SessApp *app);
-void sess_policy_background (SessAgent *agent, SessApp *app, gint64 since);
-void sess_policy_reschedule (SessAgent *agent);
-void sess_policy_reclaim_all (SessAgent *agent, SessTrigger trigger);
-void sess_policy_pressure (SessAgent *agent);
-void sess_policy_forget (SessAgent *agent, const char *unit);
-gboolean sess_policy_eligible (SessAgent *agent, SessApp *app, gint64 now);
+/* policy.c: the rules, as functions of the configuration, an app's state
+ * and the time (CLOCK_MONOTONIC µs). */
+gboolean sess_policy_eligible (const SessConfig *config, const SessApp *app, gint64 now);
+/* When @app's background delay (and back-off) ends; -1 when it waits for
+ * nothing: in front, of unknown state, or its delay already fired. */
+gint64 sess_policy_due (const SessConfig *config, const SessApp *app);
+/* The app came to the front, or went to the background at @since: TRUE
+ * when that changed its state. */
+gboolean sess_policy_to_front (SessApp *app);
+gboolean sess_policy_to_background (SessApp *app, gint64 since);
+/* A call for @app, started when its front_count was @front_count, has
+ * returned at @now: its back-off starts, unless it came to the front
+ * meanwhile. */
+void sess_policy_reclaimed (SessApp *app, guint front_count, gint64 now);
+/* Longest in the background first (GCompareFunc of SessApp pointers). */
+int sess_policy_compare_idle (gconstpointer a, gconstpointer b);
 const char *sess_policy_choose_mode (const SessConfig *config, guint64 swap_total,
                                      guint64 swap_free);
+/* Bytes the rate cap still allows at @now; G_MAXUINT64 without a cap.
+ * Drops the entries of @spent (SessSpent, oldest first) older than a
+ * minute; *@refill_at is when the oldest one left will be. */
+guint64 sess_policy_allowance (const SessConfig *config, GArray *spent, gint64 now,
+                               gint64 *refill_at);
+
+/* reclaim.c: applies the rules; one ReclaimCgroup call at a time. */
+void sess_reclaim_init (SessAgent *agent);
+void sess_reclaim_shutdown (SessAgent *agent);
+void sess_reclaim_to_front (SessAgent *agent, SessApp *app);
+void sess_reclaim_to_background (SessAgent *agent, SessApp *app, gint64 since);
+/* Queues every app whose background delay has ended; arms a timer for the next. */
+void sess_reclaim_reschedule (SessAgent *agent);
+void sess_reclaim_all (SessAgent *agent, SessTrigger trigger);
+void sess_reclaim_pressure (SessAgent *agent);
+void sess_reclaim_forget (SessAgent *agent, const char *unit);
 
 /* screensaver.c */
 void sess_screensaver_init (SessAgent *agent);
+void sess_screensaver_shutdown (SessAgent *agent);
 
 /* pressure.c */
 void sess_pressure_init (SessAgent *agent);

@@ -5,7 +5,13 @@
 
 #include "ma-engine.h"
 
-G_DEFINE_QUARK (ma - engine - error - quark, ma_error)
+/* Not G_DEFINE_QUARK: clang-format spaces out the dashes of its bare
+ * argument, which then names the quark "ma - engine - error - quark". */
+GQuark
+ma_error_quark (void)
+{
+  return g_quark_from_static_string ("ma-engine-error-quark");
+}
 
 const char *
 ma_error_to_string (MaError code)

@@ -92,6 +92,9 @@ guint64 ma_target_get_start_time (MaTarget *target);
  * MA_ERROR_EXITED otherwise. */
 gboolean ma_target_check_alive (MaTarget *target, GError **error);
 gboolean ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error);
+/* The target's cgroup v2 path as /proc/PID/cgroup gives it ("/a/b.scope");
+ * NULL in @out_path when it is in no cgroup2 hierarchy. */
+gboolean ma_target_read_cgroup (MaTarget *target, char **out_path, GError **error);
 
 /* An observation of a target's memory accesses, for ranking by coldness.
  *

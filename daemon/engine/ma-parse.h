@@ -107,6 +107,10 @@ gboolean ma_status_parse (const char *buf, gsize len, MaStatus *out, GError **er
 gboolean ma_swaps_parse (const char *buf, gsize len, guint64 *out_total, guint64 *out_used,
                          GError **error);
 
+/* Parses /proc/PID/cgroup: the path of its cgroup2 line ("0::/path"), or
+ * NULL in @out_path when there is none (cgroup v1 only). */
+gboolean ma_cgroup_parse (const char *buf, gsize len, char **out_path, GError **error);
+
 /* Parses the flags field (the ninth) of /proc/PID/stat. The comm field may
  * hold spaces and parentheses: the last ')' ends it. */
 gboolean ma_stat_parse_flags (const char *buf, gsize len, guint64 *out_flags, GError **error);

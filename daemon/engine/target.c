@@ -379,6 +379,18 @@ ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error)
   return TRUE;
 }
 
+gboolean
+ma_target_read_cgroup (MaTarget *target, char **out_path, GError **error)
+{
+  g_autofree char *buf = NULL;
+  gsize len;
+
+  buf = ma_read_file_at (target->proc_fd, "cgroup", &len, error);
+  if (buf == NULL)
+    return FALSE;
+  return ma_cgroup_parse (buf, len, out_path, error);
+}
+
 pid_t
 ma_target_get_pid (MaTarget *target)
 {

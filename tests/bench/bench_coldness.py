@@ -33,24 +33,18 @@
 #                              per Reclaim. Needs swap (with-swap 16G).
 #
 # Environment as for bench_daemon.py (MA_DAEMON, MA_TEST_TARGET,
-# MA_SOURCE_ROOT, MA_CTL). Prints RESULT lines for tests/bench/run.
+# MA_SOURCE_ROOT). Prints RESULT lines for tests/bench/run.
+import ctypes
 import os
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
-
-from bench_daemon import IoVec, MADV_PAGEOUT, SYS_pidfd_open, SYS_process_madvise, libc  # noqa: E402
-from bench_daemon import log, report, status_kib  # noqa: E402
-import ma_harness  # noqa: E402
-from ma_harness import MaTestCase  # noqa: E402
-
-from gi.repository import Gio, GLib  # noqa: E402
-
-import ctypes  # noqa: E402
+import ma_harness
+from bench_daemon import IoVec, MADV_PAGEOUT, SYS_pidfd_open, SYS_process_madvise, libc
+from bench_daemon import log, report, status_kib
+from gi.repository import Gio, GLib
+from ma_harness import MaTestCase
 
 MIB = 1024 * 1024
 PAGE = 4096
@@ -291,7 +285,8 @@ class Bench(MaTestCase):
             'bytes (%.1f KiB a process); daemon CPU %.2f s for %d Reclaim targets, %.3f s over an '
             'idle minute' % (stats['tracked-processes'], rss_idle, rss_tracking,
                              stats['tracked-state-bytes'],
-                             stats['tracked-state-bytes'] / 1024 / max(stats['tracked-processes'], 1),
+                             stats['tracked-state-bytes'] / 1024
+                             / max(stats['tracked-processes'], 1),
                              (cpu1 - cpu0) / hz, calls, (cpu2 - cpu1) / hz))
         report('daemon VmRSS tracking %d processes of 1 GiB' % stats['tracked-processes'],
                rss_tracking / 1024, 'daemon VmRSS idle, nothing tracked', rss_idle / 1024, 'MiB')

@@ -24,10 +24,10 @@
 #   bench_daemon.py memory        the daemon's VmRSS and open fds idle, after
 #                                 10,000 Plan calls and after 10,000 more.
 #
-# Environment: MA_DAEMON, MA_TEST_TARGET, MA_SOURCE_ROOT (as for the
-# integration tests) and MA_CTL (memadvisectl); MA_BENCH_RUNS, the rounds
-# of the pageout comparison (default 5; the median of each is reported). Prints RESULT lines for
-# tests/bench/run (see bench-common.h) and details on stderr.
+# Environment: MA_DAEMON, MA_MEMADVISECTL, MA_TEST_TARGET, MA_SOURCE_ROOT and
+# PYTHONPATH, as for the integration tests; MA_BENCH_RUNS, the rounds of the
+# pageout comparison (default 5; the median of each is reported). Prints
+# RESULT lines for tests/bench/run (see bench-common.h) and details on stderr.
 import ctypes
 import json
 import os
@@ -38,11 +38,11 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'integration'))
+from gi.repository import GLib
 
-from ma_harness import MaTestCase, BUS_NAME, OBJECT_PATH, INTERFACE  # noqa: E402
-from gi.repository import GLib  # noqa: E402
+from ma_harness import MaTestCase, BUS_NAME, OBJECT_PATH, INTERFACE, build_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 MIB = 1024 * 1024
 SYS_pidfd_open = 434
@@ -119,8 +119,7 @@ class Bench(MaTestCase):
 
     def setUp(self):
         super().setUp()
-        self.ctl = os.environ.get('MA_CTL') or os.path.join(
-            os.path.dirname(os.path.dirname(self.daemon_path)), 'client', 'memadvisectl')
+        self.ctl = build_file('MA_MEMADVISECTL', 'client/memadvisectl')
 
     def ctl_ms(self, args, user=None):
         """memadvisectl ARGS --json as @user; (wall ms, parsed JSON)."""

@@ -3,21 +3,22 @@
 """meson install into a DESTDIR: every file lands where the system reads it
 and the policy, bus, unit and helper files are valid.
 
-    test_install.py BUILDDIR [TestInstall.test_name]
+    MA_BUILD_ROOT=BUILDDIR test_install.py [TestInstall.test_name]
 
-Each test method is one meson test (suite 'install').
+Each test method is one meson test (suite 'install'), which sets
+MA_BUILD_ROOT.
 """
-import configparser
 import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import unittest
 
-BUILDDIR = None
+import ma_harness
+
+BUILDDIR = os.environ.get('MA_BUILD_ROOT') or os.path.join(ma_harness.SOURCE_ROOT, 'build')
 
 
 def introspect(what):
@@ -98,7 +99,8 @@ class TestInstall(unittest.TestCase):
             'memadvised': os.path.join(self.sbindir, 'memadvised'),
             'unit': os.path.join(self.unitdir, 'memadvised.service'),
             'sysusers': os.path.join(self.sysusersdir, 'memadvised.conf'),
-            'bus policy': os.path.join(self.datadir, 'dbus-1/system.d/org.memadvise.MemAdvise1.conf'),
+            'bus policy': os.path.join(self.datadir,
+                                       'dbus-1/system.d/org.memadvise.MemAdvise1.conf'),
             'activation': os.path.join(self.datadir,
                                        'dbus-1/system-services/org.memadvise.MemAdvise1.service'),
             'interface': os.path.join(self.datadir,
@@ -153,7 +155,8 @@ class TestInstall(unittest.TestCase):
         self.addCleanup(shutil.rmtree, tmp, True)
         config = os.path.join(tmp, 'bus.conf')
         with open(config, 'w') as f:
-            f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write("""<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
@@ -281,16 +284,5 @@ complete_line "memadvisectl status --"
                 self.assertEqual(r.stdout, '')
 
 
-def list_tests():
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(TestInstall)
-    return [t.id().split('.', 1)[1] for t in suite]
-
-
 if __name__ == '__main__':
-    if len(sys.argv) == 2 and sys.argv[1] == '--list':
-        print('\n'.join(list_tests()))
-        sys.exit(0)
-    if len(sys.argv) < 2:
-        sys.exit('usage: test_install.py BUILDDIR [TEST]')
-    BUILDDIR = os.path.abspath(sys.argv.pop(1))
-    unittest.main(verbosity=2)
+    ma_harness.main()

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase
+from ma_harness import MaTestCase, needs_swap
 
 MiB = 1024 * 1024
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
@@ -140,6 +140,7 @@ class AuthorizationTest(MaTestCase):
         self.assertIn('kernel', r['message'])
 
 
+@needs_swap('4G')
 class AuthorizationSwapTest(MaTestCase):
     """Pageout (needs swap): refused targets keep every page resident."""
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase, cgroup2_root, remove_cgroup, wait_hanging
+from ma_harness import MaTestCase, cgroup2_root, needs_swap, remove_cgroup, wait_hanging
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -124,10 +124,10 @@ class CgroupTest(CgroupTestCase):
             self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
 
     def test_bad_paths_invalid_args(self):
+        # The shapes refused before any look at the hierarchy are unit
+        # tests (tests/unit/test-classify.c); these need the hierarchy.
         os.mkdir(os.path.join(cgroup2_root(), self.top, 'b'))
-        for path in ('..', '../' + self.top, self.top + '/../' + self.top,
-                     self.top + '/b/..', self.top + '//b', self.top + '/./b', self.top + '/',
-                     '', '.', 'memadvise-no-such-cgroup-%d' % os.getpid(),
+        for path in ('../' + self.top, 'memadvise-no-such-cgroup-%d' % os.getpid(),
                      self.top + '/cgroup.procs', self.top + '/b/cgroup.procs'):
             with self.subTest(path=path):
                 with self.assertRaisesCallError(INVALID_ARGS):
@@ -156,14 +156,6 @@ class CgroupTest(CgroupTestCase):
             with self.subTest(path=path):
                 with self.assertRaisesCallError(INVALID_ARGS):
                     self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=path)
-
-    def test_bad_mode_and_options_invalid_args(self):
-        with self.assertRaisesCallError(INVALID_ARGS):
-            self.call(self.alice, 'PlanCgroup', mode='dontneed', cgroup=self.top)
-        with self.assertRaisesCallError(INVALID_ARGS) as cm:
-            self.call(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top,
-                      options={'percent': ('u', 0)})
-        self.assertIn('percent', cm.exception.message)
 
     def test_more_than_1024_members_invalid_args(self):
         # 1025 sleeping children of one process, all moved into the cgroup.
@@ -233,6 +225,7 @@ class CgroupLimitsTest(CgroupTestCase):
         self.assertEqual([(r['pid'], r['status']) for r in results], [(t.pid, 'ok')])
 
 
+@needs_swap('4G')
 class CgroupSwapTest(CgroupTestCase):
     """ReclaimCgroup pageout (needs swap)."""
 

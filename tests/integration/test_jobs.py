@@ -2,13 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Jobs: limits, hanging authorities, callers that leave, Progress, and a
 main loop that keeps answering while a large pageout runs."""
-import threading
 import time
 
 from gi.repository import Gio, GLib
 
 import ma_harness
-from ma_harness import MaTestCase, wait_hanging
+from ma_harness import MaTestCase, needs_swap, wait_hanging
 
 MiB = 1024 * 1024
 BUSY = 'org.memadvise.MemAdvise1.Error.Busy'
@@ -112,6 +111,7 @@ class LimitsTest(MaTestCase):
             self.call_root('Plan', [t.pid], 'cold')
 
 
+@needs_swap('4G')
 class LargePageoutSwapTest(MaTestCase):
     """Under tests/with-swap --size 4G: 2 GiB paged out by root."""
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 
-from gi.repository import Gio, GLib
+from gi.repository import GLib
 
 import ma_harness
 from ma_harness import MaTestCase

@@ -1,6 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "live-common.h"
+
+void
+live_test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  if (geteuid () != 0)
+    {
+      printf ("Bail out! %s needs root (process_madvise on test processes, pagemap, swap); run "
+              "it as root, as tests/run does.\n",
+              g_get_prgname ());
+      exit (1);
+    }
+}
 
 MaPlan *
 live_plan_request (MaTarget *target, const MaPlanRequest *request)

@@ -10,6 +10,10 @@
 
 G_BEGIN_DECLS
 
+/* g_test_init(), and a one-line failure (TAP "Bail out!") unless root:
+ * the engine needs CAP_SYS_NICE, pagemap and other users' processes. */
+void live_test_init (int *argc, char ***argv);
+
 #define KiB ((guint64) 1024)
 #define MiB (1024 * KiB)
 #define GiB (1024 * MiB)

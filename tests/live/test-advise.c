@@ -261,7 +261,7 @@ test_plan_percent_out_of_range_is_invalid (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  live_test_init (&argc, &argv);
 
   g_test_add_func ("/live/budget/percent-1-takes-ceil-of-eligible-pages",
                    test_budget_percent_1_takes_ceil_of_eligible_pages);

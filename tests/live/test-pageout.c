@@ -285,7 +285,7 @@ test_pageout_threads_share_batches_exactly (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  live_test_init (&argc, &argv);
 
   g_test_add_func ("/live/pageout/swaps-eligible-keeps-others-resident",
                    test_pageout_swaps_eligible_keeps_others_resident);

@@ -236,7 +236,7 @@ test_observation_of_another_process_is_ignored (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  live_test_init (&argc, &argv);
 
   g_test_add_func ("/live/plan/maps-and-smaps-paths-agree", test_maps_and_smaps_paths_agree);
   g_test_add_func ("/live/plan/observation-keeps-touched-region-out",

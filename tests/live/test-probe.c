@@ -58,7 +58,7 @@ test_pagemap_scan_probe_refused_open_is_not_kept (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  live_test_init (&argc, &argv);
 
   g_test_add_func ("/live/probe/pagemap-scan-refused-open-is-not-kept",
                    test_pagemap_scan_probe_refused_open_is_not_kept);

@@ -158,7 +158,7 @@ test_refuse_pid_0_and_negative_invalid (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  live_test_init (&argc, &argv);
 
   g_test_add_func ("/live/refuse/zombie-exited", test_refuse_zombie_exited);
   g_test_add_func ("/live/refuse/kernel-thread", test_refuse_kernel_thread);

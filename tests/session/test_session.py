@@ -11,17 +11,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
+from gi.repository import Gio, GLib
 
-import ma_harness  # noqa: E402
-from ma_harness import MaTestCase, PYTHON, cgroup2_root, remove_cgroup  # noqa: E402
-from gi.repository import Gio, GLib  # noqa: E402
+import ma_harness
+from ma_harness import MaTestCase, PYTHON, build_file, cgroup2_root, needs_swap, remove_cgroup
 
 MiB = 1024 * 1024
 XATTR = 'user.xdg.inactive-since'
@@ -38,18 +35,15 @@ def swap_bytes(pid):
     return int(ma_harness.status_of(pid)['VmSwap'].split()[0]) * 1024
 
 
+def agent_binary():
+    return build_file('MA_SESSION', 'client/session/memadvise-session')
+
+
 def _remove_cgroups(paths):
     """Removes the cgroups created, deepest first."""
     for path in sorted(paths, key=len, reverse=True):
         if os.path.isdir(path):
             remove_cgroup(path)
-
-
-def _agent_binary():
-    path = os.environ.get('MA_SESSION')
-    if path:
-        return path
-    return os.path.join(ma_harness.SOURCE_ROOT, 'build', 'client', 'session', 'memadvise-session')
 
 
 class SessionTestCase(MaTestCase):
@@ -84,7 +78,8 @@ class SessionTestCase(MaTestCase):
         socket = os.path.join(self.tmpdir, 'session_bus_socket')
         config = os.path.join(self.tmpdir, 'session.conf')
         with open(config, 'w') as f:
-            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write('''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -157,7 +152,7 @@ class SessionTestCase(MaTestCase):
         self._defer(self.agent_log.close)
         argv = (['runuser', '-u', self.user, '--', 'env', '-i'] +
                 ['%s=%s' % kv for kv in self.session_env().items()] +
-                ['G_DEBUG=fatal-criticals', _agent_binary(), '--verbose', '--config', path])
+                ['G_DEBUG=fatal-criticals', agent_binary(), '--verbose', '--config', path])
         if cgroup is not None:
             # Started inside @cgroup, as systemd starts a unit.
             argv = ['sh', '-c', 'echo $$ > "$0"/cgroup.procs && exec "$@"', cgroup] + argv
@@ -384,7 +379,7 @@ class SessionTest(SessionTestCase):
             f.write('[Session]\nMode=dontneed\n')
         os.chmod(self.tmpdir, 0o755)
         os.chmod(path, 0o644)
-        r = subprocess.run(['runuser', '-u', self.user, '--', _agent_binary(), '--config', path],
+        r = subprocess.run(['runuser', '-u', self.user, '--', agent_binary(), '--config', path],
                            env=self.session_env(), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stdout)
@@ -425,6 +420,7 @@ class SessionTest(SessionTestCase):
                                       'org.freedesktop.DBus.Mock', None)
 
 
+@needs_swap('4G')
 class SessionSwapTest(SessionTestCase):
     mode = 'pageout'
 
@@ -472,6 +468,7 @@ def _rmdir_quietly(path):
         pass
 
 
+@needs_swap('4G')
 class PressureSwapTest(SessionTestCase):
     """Real memory pressure, where low-memory-monitor does not run."""
 
@@ -543,7 +540,7 @@ for (const w of %s)
     handlers.forEach((f) => f(w));
 console.log(JSON.stringify(calls));
 """ % ('true' if plasma6 else 'false', json.dumps(events[0]), json.dumps(events[0]),
-       json.dumps(script), json.dumps(events[1:]))
+            json.dumps(script), json.dumps(events[1:]))
         r = subprocess.run(['node', '-e', harness], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -586,8 +583,7 @@ class SessionCommandTest(unittest.TestCase):
         self.override = os.path.join(self.home, 'config', 'autostart', 'memadvise-session.desktop')
 
     def ctl(self, *args):
-        ctl = os.environ.get('MA_CTL') or os.path.join(ma_harness.SOURCE_ROOT, 'build', 'client',
-                                                       'memadvisectl')
+        ctl = build_file('MA_MEMADVISECTL', 'client/memadvisectl')
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': self.home,
                'XDG_CONFIG_HOME': os.path.join(self.home, 'config'),
                'XDG_RUNTIME_DIR': self.home, 'LANG': 'C.UTF-8'}

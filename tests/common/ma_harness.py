@@ -29,8 +29,15 @@ Everything a test creates (users, groups, rules, the policy file, processes,
 the temp dir) is removed in tearDown and, should tearDown not run, at exit
 or on SIGTERM; a saved policy file is put back, then the lock released.
 
-Environment: MA_DAEMON (memadvised binary), MA_TEST_TARGET (ma-test-target),
-MA_SOURCE_ROOT (source tree); meson sets them.
+Environment: MA_DAEMON (memadvised), MA_MEMADVISECTL (memadvisectl),
+MA_SESSION (memadvise-session), MA_TEST_TARGET (ma-test-target),
+MA_SOURCE_ROOT (the source tree), MA_BUILD_ROOT (the build tree) and
+PYTHONPATH (this directory); tests/meson.build sets them for every suite.
+
+Each test case is one meson test. `main()` lists them (--list, for meson)
+and runs one; a case of a MaTestCase fails at once, in one line, when not
+run as root. A case that needs swap is marked with @needs_swap(SIZE), on
+its method or its class: meson runs it under tests/with-swap --size SIZE.
 
 A class with `daemon_as_service = True` runs memadvised as the shipped unit
 does: as the system user `memadvise` (created for the test when the machine
@@ -72,15 +79,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
 
 
-def _find_build_file(env, rel):
+def build_file(env, rel):
+    """A built program: $@env, as meson sets it, else @rel in ./build."""
     path = os.environ.get(env)
     if path:
         return path
-    for build in ('build-daemon', 'build'):
-        candidate = os.path.join(SOURCE_ROOT, build, rel)
-        if os.path.exists(candidate):
-            return candidate
-    raise RuntimeError('%s is not set and %s was not found' % (env, rel))
+    candidate = os.path.join(SOURCE_ROOT, 'build', rel)
+    if os.path.exists(candidate):
+        return candidate
+    raise RuntimeError('%s is not set and %s was not found' % (env, candidate))
+
+
+def needs_swap(size):
+    """Marks a test method or class that needs swap: meson runs it under
+    tests/with-swap --size @size (such as '4G')."""
+    def mark(obj):
+        obj.ma_swap_size = size
+        return obj
+    return mark
 
 
 class CallError(Exception):
@@ -252,7 +268,7 @@ class Target:
 
     def map(self, name, kind, size, lowentropy=False):
         return self.command('map %s %s %d%s' % (name, kind, size,
-                                               ' lowentropy' if lowentropy else ''))
+                                                ' lowentropy' if lowentropy else ''))
 
     def checksum(self, name):
         return self.command('checksum %s' % name).split()[1]
@@ -326,8 +342,8 @@ class MaTestCase(unittest.TestCase):
     daemon_as_service = False  # memadvised as the shipped unit runs it
 
     def setUp(self):
-        self.daemon_path = _find_build_file('MA_DAEMON', 'daemon/memadvised')
-        self.target_path = _find_build_file('MA_TEST_TARGET', 'tests/target/ma-test-target')
+        self.daemon_path = build_file('MA_DAEMON', 'daemon/memadvised')
+        self.target_path = build_file('MA_TEST_TARGET', 'tests/target/ma-test-target')
         self._cleanup_mark = len(_cleanups)
         # First taken, last released: every other cleanup runs under it.
         self._defer(_unlock_tests, _lock_tests())
@@ -368,7 +384,8 @@ class MaTestCase(unittest.TestCase):
         socket = os.path.join(self.tmpdir, 'system_bus_socket')
         config = os.path.join(self.tmpdir, 'system.conf')
         with open(config, 'w') as f:
-            f.write('''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+            f.write('''<!DOCTYPE busconfig PUBLIC
+ "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>system</type>
@@ -386,9 +403,12 @@ class MaTestCase(unittest.TestCase):
     <allow receive_type="error"/>
     <allow receive_type="signal"/>
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Peer"/>
   </policy>
   <!-- polkitd (real or mocked) runs as root in the tests, not as polkitd -->
   <policy user="root">
@@ -640,18 +660,37 @@ class MaTestCase(unittest.TestCase):
         return Context()
 
 
-def main():
-    """unittest main, plus --list: one TestClass.test_name a line (for meson)."""
-    if len(sys.argv) == 2 and sys.argv[1] == '--list':
-        module = sys.modules['__main__']
-        suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+def _cases(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _cases(t)
+        else:
+            yield t
 
-        def walk(s):
-            for t in s:
-                if isinstance(t, unittest.TestSuite):
-                    yield from walk(t)
-                else:
-                    yield t.id().split('.', 1)[1]
-        print('\n'.join(walk(suite)))
+
+def _swap_size(test):
+    method = getattr(test, test._testMethodName)
+    return getattr(method, 'ma_swap_size', None) or getattr(type(test), 'ma_swap_size', None)
+
+
+def main():
+    """unittest's main, plus --list: one case a line, "Class.test_name",
+    followed by the swap size when it needs swap (for tests/meson.build)."""
+    module = sys.modules['__main__']
+    loader = unittest.defaultTestLoader
+    if len(sys.argv) == 2 and sys.argv[1] == '--list':
+        for t in _cases(loader.loadTestsFromModule(module)):
+            size = _swap_size(t)
+            print(t.id().split('.', 1)[1] + (' ' + size if size else ''))
         return
+    names = [a for a in sys.argv[1:] if not a.startswith('-')]
+    if names:
+        suite = loader.loadTestsFromNames(names, module)
+    else:
+        suite = loader.loadTestsFromModule(module)
+    if os.geteuid() != 0 and any(isinstance(t, MaTestCase) for t in _cases(suite)):
+        print('%s: needs root (it starts a private system bus, polkitd and memadvised, and makes '
+              'test users); run it as root, as tests/run does.' % ' '.join(names or [sys.argv[0]]),
+              file=sys.stderr)
+        sys.exit(1)
     unittest.main(verbosity=2)

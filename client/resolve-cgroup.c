@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * --unit and --app: the cgroup paths PlanCgroup and ReclaimCgroup take.
- * Paths are relative to the cgroup2 root, as memadvised resolves them; on
- * hybrid systems that is the tree at /sys/fs/cgroup/unified, which systemd
- * keeps identical to the name=systemd one (see memadvised(8)).
+ * --unit and --app: the cgroup paths PlanCgroup and ReclaimCgroup take,
+ * relative to the cgroup2 root memadvised resolves them in (memadvised(8)).
  */
 #include "config.h"
 
@@ -15,15 +13,6 @@
 
 #define SYSTEMD_NAME "org.freedesktop.systemd1"
 #define SYSTEMD_PATH "/org/freedesktop/systemd1"
-
-/* The root memadvised resolves paths in: pure cgroup2 first. */
-static const char *
-cgroup2_root (void)
-{
-  if (g_file_test ("/sys/fs/cgroup/cgroup.controllers", G_FILE_TEST_EXISTS))
-    return "/sys/fs/cgroup";
-  return "/sys/fs/cgroup/unified";
-}
 
 static gboolean
 systemd_unreachable (const GError *error)
@@ -146,55 +135,10 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
   return g_strdup (path);
 }
 
-/* systemd's unit name escaping (systemd-escape): an app id such as
- * "org.example.my-app" appears as "org.example.my\x2dapp". */
-static char *
-escape_app_id (const char *app_id)
-{
-  GString *s = g_string_new (NULL);
-
-  for (const char *p = app_id; *p != '\0'; p++)
-    {
-      if (g_ascii_isalnum (*p) || *p == ':' || *p == '_' || (*p == '.' && p != app_id))
-        g_string_append_c (s, *p);
-      else
-        g_string_append_printf (s, "\\x%02x", (guchar) *p);
-    }
-  return g_string_free (s, FALSE);
-}
-
-/* app[-LAUNCHER]-APPID[-RANDOM].scope and app[-LAUNCHER]-APPID[@RANDOM].service,
- * as the XDG standardization of applications as systemd units names them. */
-static gboolean
-app_unit_matches (const char *unit, const char *escaped)
-{
-  g_autofree char *stem = NULL;
-  gboolean scope = g_str_has_suffix (unit, ".scope");
-  const char *p;
-  size_t n = strlen (escaped);
-
-  if (!g_str_has_prefix (unit, "app-") || (!scope && !g_str_has_suffix (unit, ".service")))
-    return FALSE;
-  stem = g_strndup (unit + strlen ("app-"), strrchr (unit, '.') - unit - strlen ("app-"));
-
-  /* APPID starts the stem or follows a "-" in it. */
-  for (p = stem; p != NULL; p = strchr (p, '-'))
-    {
-      if (*p == '-')
-        p++;
-      if (strncmp (p, escaped, n) == 0)
-        {
-          char next = p[n];
-
-          if (scope ? next == '-' : (next == '@' || next == '\0'))
-            return TRUE;
-        }
-    }
-  return FALSE;
-}
-
+/* Appends to @paths the units of @app_id in the slice @rel and the
+ * slices below it. */
 static void
-scan_slice (const char *root, const char *rel, const char *escaped, GPtrArray *paths, guint depth)
+scan_slice (const char *root, const char *rel, const char *app_id, GPtrArray *paths, guint depth)
 {
   g_autofree char *dir_path = g_build_filename (root, rel, NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
@@ -206,42 +150,16 @@ scan_slice (const char *root, const char *rel, const char *escaped, GPtrArray *p
     {
       g_autofree char *child = g_build_filename (rel, entry, NULL);
       g_autofree char *full = g_build_filename (root, child, NULL);
+      g_autofree char *entry_app_id = NULL;
 
       if (!g_file_test (full, G_FILE_TEST_IS_DIR) || g_file_test (full, G_FILE_TEST_IS_SYMLINK))
         continue;
-      if (app_unit_matches (entry, escaped))
+      entry_app_id = ma_client_app_id_from_unit (entry);
+      if (g_strcmp0 (entry_app_id, app_id) == 0)
         g_ptr_array_add (paths, g_steal_pointer (&child));
       else if (g_str_has_suffix (entry, ".slice") && depth < 8)
-        scan_slice (root, child, escaped, paths, depth + 1);
+        scan_slice (root, child, app_id, paths, depth + 1);
     }
-}
-
-/* The caller's user@UID.service: from its own cgroup when it runs inside
- * it, else where systemd places it. */
-static char *
-user_manager_cgroup (void)
-{
-  g_autofree char *contents = NULL;
-  g_autofree char *unit = g_strdup_printf ("/user@%u.service", (guint) getuid ());
-  g_auto (GStrv) lines = NULL;
-
-  if (g_file_get_contents ("/proc/self/cgroup", &contents, NULL, NULL))
-    {
-      lines = g_strsplit (contents, "\n", -1);
-      for (guint i = 0; lines[i] != NULL; i++)
-        {
-          char *found;
-
-          if (!g_str_has_prefix (lines[i], "0::/"))
-            continue;
-          found = strstr (lines[i], unit);
-          if (found != NULL && (found[strlen (unit)] == '/' || found[strlen (unit)] == '\0'))
-            return g_strndup (lines[i] + strlen ("0::/"),
-                              found + strlen (unit) - lines[i] - strlen ("0::/"));
-        }
-    }
-  return g_strdup_printf ("user.slice/user-%u.slice/user@%u.service", (guint) getuid (),
-                          (guint) getuid ());
 }
 
 static int
@@ -254,9 +172,11 @@ GPtrArray *
 ctl_resolve_app (const char *app_id, GError **error)
 {
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *escaped = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *own = NULL;
   g_autofree char *manager = NULL;
   g_autofree char *app_slice = NULL;
+  const char *root;
 
   if (*app_id == '\0' || strchr (app_id, '/') != NULL)
     {
@@ -264,10 +184,17 @@ ctl_resolve_app (const char *app_id, GError **error)
                    "--app takes an application id such as org.gnome.Epiphany, not “%s”.", app_id);
       return NULL;
     }
-  escaped = escape_app_id (app_id);
-  manager = user_manager_cgroup ();
+  root = ma_client_cgroup2_root (&local_error);
+  if (root == NULL)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "Cannot look for app “%s”: %s.", app_id,
+                   local_error->message);
+      return NULL;
+    }
+  own = ma_client_own_cgroup ();
+  manager = ma_client_user_manager_cgroup (own);
   app_slice = g_build_filename (manager, "app.slice", NULL);
-  scan_slice (cgroup2_root (), app_slice, escaped, paths, 0);
+  scan_slice (root, app_slice, app_id, paths, 0);
   if (paths->len == 0)
     {
       g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED,

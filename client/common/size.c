@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Byte counts in IEC units: parsed for --max-bytes, printed in tables.
+ * Byte counts in IEC units: parsed for --max-bytes and MaxBytesPerMinute,
+ * printed in tables and logs.
  */
 #include "config.h"
 
 #include <string.h>
 
-#include "memadvisectl.h"
+#include "ma-client.h"
 
-/* "N", "NK", "NM", "NG", "NT" (powers of 1024); the suffix may be lower
- * case and may be followed by "iB" or "B" ("512M", "2GiB", "4096"). */
 gboolean
-ctl_parse_size (const char *str, guint64 *out_bytes, GError **error)
+ma_client_parse_size (const char *str, guint64 *out_bytes, GError **error)
 {
   static const char units[] = "KMGT";
   g_autofree char *digits = NULL;
@@ -48,20 +47,20 @@ ctl_parse_size (const char *str, guint64 *out_bytes, GError **error)
 
   if (shift > 0 && value > (G_MAXUINT64 >> shift))
     {
-      g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE, "“%s” is too large", str);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "“%s” is too large", str);
       return FALSE;
     }
   *out_bytes = value << shift;
   return TRUE;
 
 invalid:
-  g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                "“%s” is not a size: use bytes or a number with K, M, G or T (as 512M or 2G)", str);
   return FALSE;
 }
 
 char *
-ctl_format_size (guint64 bytes)
+ma_client_format_size (guint64 bytes)
 {
   static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
   double value = (double) bytes;

@@ -32,44 +32,53 @@ status_clear (Status *status)
   g_free (status->statistics_error);
 }
 
-static GVariant *
-call_sync (GDBusConnection *connection, const char *interface, const char *method,
-           GVariant *parameters, const GVariantType *reply_type, GDBusCallFlags flags,
-           GError **error)
-{
-  return g_dbus_connection_call_sync (connection, CTL_BUS_NAME, CTL_OBJECT_PATH, interface, method,
-                                      parameters, reply_type, flags, -1, NULL, error);
-}
-
+/* The properties, all at once: the proxy was made without them. */
 static gboolean
-query (GDBusConnection *connection, const CtlOptions *options, Status *status, GError **error)
+load_properties (MaDBusMemAdvise1 *proxy, GDBusCallFlags flags, GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) properties = NULL;
-  g_autoptr (GVariantDict) dict = NULL;
   g_autoptr (GError) call_error = NULL;
-  GDBusCallFlags flags = ctl_bus_call_flags (options);
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
 
-  reply = call_sync (connection, "org.freedesktop.DBus.Properties", "GetAll",
-                     g_variant_new ("(s)", CTL_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), flags,
-                     &call_error);
+  reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (proxy), "org.freedesktop.DBus.Properties.GetAll",
+                                  g_variant_new ("(s)", MA_DBUS_INTERFACE), flags, -1, NULL,
+                                  &call_error);
   if (reply == NULL)
     {
       g_propagate_error (error, ctl_bus_error (call_error, "query", FALSE));
       return FALSE;
     }
   properties = g_variant_get_child_value (reply, 0);
-  dict = g_variant_dict_new (properties);
-  if (!g_variant_dict_lookup (dict, "Version", "s", &status->version))
-    status->version = g_strdup ("unknown");
-  g_variant_dict_lookup (dict, "KernelSupported", "b", &status->kernel_supported);
-  if (!g_variant_dict_lookup (dict, "Modes", "^as", &status->modes))
-    status->modes = g_new0 (char *, 1);
+  g_variant_iter_init (&iter, properties);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      g_dbus_proxy_set_cached_property (G_DBUS_PROXY (proxy), name, value);
+      g_variant_unref (value);
+    }
+  return TRUE;
+}
 
-  g_clear_pointer (&reply, g_variant_unref);
-  reply = call_sync (connection, CTL_INTERFACE, "GetStatistics", NULL, G_VARIANT_TYPE ("(a{sv})"),
-                     flags, &call_error);
-  if (reply == NULL)
+static gboolean
+query (MaDBusMemAdvise1 *proxy, const CtlOptions *options, Status *status, GError **error)
+{
+  g_autoptr (GError) call_error = NULL;
+  GDBusCallFlags flags = ctl_bus_call_flags (options);
+  const char *const *modes;
+
+  if (!load_properties (proxy, flags, error))
+    return FALSE;
+  status->version = g_strdup (ma_dbus_mem_advise1_get_version (proxy));
+  if (status->version == NULL)
+    status->version = g_strdup ("unknown");
+  status->kernel_supported = ma_dbus_mem_advise1_get_kernel_supported (proxy);
+  modes = ma_dbus_mem_advise1_get_modes (proxy);
+  status->modes = modes != NULL ? g_strdupv ((char **) modes) : g_new0 (char *, 1);
+
+  if (!ma_dbus_mem_advise1_call_get_statistics_sync (proxy, flags, -1, &status->statistics, NULL,
+                                                     &call_error))
     {
       g_autoptr (GError) mapped = ctl_bus_error (call_error, "query", FALSE);
 
@@ -81,10 +90,8 @@ query (GDBusConnection *connection, const CtlOptions *options, Status *status, G
         }
       status->statistics_error = g_strdup ("not authorized");
     }
-  else
-    status->statistics = g_variant_get_child_value (reply, 0);
 
-  status->have_swap = ctl_read_swap (&status->swap_total, &status->swap_free, NULL);
+  status->have_swap = ma_client_read_swap (&status->swap_total, &status->swap_free, NULL);
   return TRUE;
 }
 
@@ -127,7 +134,7 @@ variant_to_u64 (GVariant *value, guint64 *out)
 
 static char *format_statistic (const char *key, GVariant *value);
 
-/* a{s*} counters (failures by error, refusals by reason) as "k=v, k=v". */
+/* a{s*} counters (failures by error, refusals by reason): "busy 2, ...". */
 static char *
 format_table (GVariant *value)
 {
@@ -141,7 +148,7 @@ format_table (GVariant *value)
     {
       g_autofree char *item_text = format_statistic (key, item);
 
-      g_string_append_printf (text, "%s%s=%s", text->len > 0 ? ", " : "", key, item_text);
+      g_string_append_printf (text, "%s%s %s", text->len > 0 ? ", " : "", key, item_text);
       g_variant_unref (item);
     }
   if (text->len == 0)
@@ -149,6 +156,7 @@ format_table (GVariant *value)
   return g_strdup (text->str);
 }
 
+/* A value for people: sizes in IEC units, times in seconds, dates. */
 static char *
 format_statistic (const char *key, GVariant *value)
 {
@@ -161,11 +169,8 @@ format_statistic (const char *key, GVariant *value)
     }
   if (variant_to_u64 (value, &number))
     {
-      if (g_str_has_suffix (key, "bytes") && number >= 1024)
-        {
-          g_autofree char *size = ctl_format_size (number);
-          return g_strdup_printf ("%s (%" G_GUINT64_FORMAT ")", size, number);
-        }
+      if (g_str_has_suffix (key, "bytes") || g_str_has_prefix (key, "advised-bytes"))
+        return ma_client_format_size (number);
       if (g_str_has_suffix (key, "-usec"))
         return g_strdup_printf ("%.3f s", (double) number / G_USEC_PER_SEC);
       if (g_str_has_suffix (key, "-at") && number <= G_MAXINT64)
@@ -186,6 +191,63 @@ format_statistic (const char *key, GVariant *value)
   return g_variant_print (value, FALSE);
 }
 
+/* Labels for the statistics memadvised(8) lists, in the order shown. The
+ * raw keys are for D-Bus and --json; a key a newer daemon adds is shown
+ * under its own name, after these. */
+static const struct
+{
+  const char *key;
+  const char *label;
+} statistic_labels[] = {
+  { "started-at", "Running since" },
+  { "calls-plan", "Plan calls" },
+  { "calls-reclaim", "Reclaim calls" },
+  { "refused-calls", "Calls refused" },
+  { "targets", "Targets" },
+  { "targets-ok", "Targets ok" },
+  { "targets-skipped", "Targets skipped" },
+  { "targets-failed", "Targets failed" },
+  { "failures", "Failures" },
+  { "advised-bytes-cold", "Advised, cold" },
+  { "advised-bytes-pageout", "Advised, pageout" },
+  { "reclaimed-bytes", "RSS freed" },
+  { "time-spent-usec", "Time spent" },
+};
+
+static void
+print_statistic (const Status *status, const char *key, const char *label)
+{
+  g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *with_colon = NULL;
+
+  if (value == NULL)
+    return;
+  text = format_statistic (key, value);
+  with_colon = g_strconcat (label, ":", NULL);
+  g_print ("  %-18s %s\n", with_colon, text);
+}
+
+static void
+print_statistics (const Status *status)
+{
+  g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
+
+  g_print ("Statistics:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (statistic_labels); i++)
+    print_statistic (status, statistic_labels[i].key, statistic_labels[i].label);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      const char *key = g_ptr_array_index (keys, i);
+      gboolean known = FALSE;
+
+      for (gsize k = 0; k < G_N_ELEMENTS (statistic_labels) && !known; k++)
+        known = g_str_equal (statistic_labels[k].key, key);
+      if (!known)
+        print_statistic (status, key, key);
+    }
+}
+
 static void
 print_human (const Status *status)
 {
@@ -197,13 +259,13 @@ print_human (const Status *status)
                                          : "no (this kernel lacks process_madvise; Linux 5.10+)");
   g_print ("Modes:            %s\n", modes);
   if (!status->have_swap)
-    g_print ("Swap:             unknown (/proc/swaps is not readable)\n");
+    g_print ("Swap:             unknown\n");
   else if (status->swap_total == 0)
     g_print ("Swap:             none configured (pageout cannot free anonymous memory)\n");
   else
     {
-      g_autofree char *total = ctl_format_size (status->swap_total);
-      g_autofree char *free_str = ctl_format_size (status->swap_free);
+      g_autofree char *total = ma_client_format_size (status->swap_total);
+      g_autofree char *free_str = ma_client_format_size (status->swap_free);
 
       g_print ("Swap:             %s configured, %s free\n", total, free_str);
     }
@@ -213,22 +275,7 @@ print_human (const Status *status)
       g_print ("Statistics:       %s\n", status->statistics_error);
       return;
     }
-  g_print ("Statistics:\n");
-  {
-    g_autoptr (GPtrArray) keys = statistics_keys (status->statistics);
-    gsize width = 0;
-
-    for (guint i = 0; i < keys->len; i++)
-      width = MAX (width, strlen (g_ptr_array_index (keys, i)));
-    for (guint i = 0; i < keys->len; i++)
-      {
-        const char *key = g_ptr_array_index (keys, i);
-        g_autoptr (GVariant) value = g_variant_lookup_value (status->statistics, key, NULL);
-        g_autofree char *text = format_statistic (key, value);
-
-        g_print ("  %-*s  %s\n", (int) width + 1, key, text);
-      }
-  }
+  print_statistics (status);
 }
 
 static cJSON *
@@ -324,15 +371,15 @@ print_json (const Status *status, GError **error)
 CtlExit
 ctl_run_status (const CtlOptions *options, GError **error)
 {
-  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (MaDBusMemAdvise1) proxy = NULL;
   Status status = { 0 };
   CtlExit exit_status = CTL_EXIT_OK;
 
-  connection = ctl_bus_connect (error);
-  if (connection == NULL)
-    return CTL_EXIT_UNAVAILABLE;
+  proxy = ctl_bus_proxy_new (error);
+  if (proxy == NULL)
+    return (CtlExit) (*error)->code;
 
-  if (!query (connection, options, &status, error))
+  if (!query (proxy, options, &status, error))
     {
       exit_status = (CtlExit) (*error)->code;
       status_clear (&status);

@@ -9,6 +9,7 @@
 
 #include "credentials.h"
 #include "jobs.h"
+#include "ma-dbus-names.h"
 
 #define PROGRESS_INTERVAL_USEC (G_USEC_PER_SEC / 10)
 
@@ -70,13 +71,13 @@ ma_job_open_targets (MaJob *job)
       t->comm = g_strdup (ma_target_get_comm (t->target));
       t->uid = ma_target_get_uids (t->target)[0];
 
-      if (ma_target_is_protected (t->target, &job->protection, &message))
+      if (ma_classify_protected (t->target, &job->protection, &message))
         {
           ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
           g_clear_pointer (&t->target, ma_target_free);
           continue;
         }
-      t->own = ma_target_is_own (t->target, job->uid);
+      t->own = ma_classify_own (t->target, job->uid);
     }
 }
 
@@ -125,8 +126,7 @@ progress_cb (guint64 done_bytes, guint64 planned_bytes, gpointer user_data)
     return;
   job->progress_last = now;
   g_dbus_connection_emit_signal (
-      job->context->connection, job->sender, "/org/memadvise/MemAdvise1",
-      "org.memadvise.MemAdvise1", "Progress",
+      job->context->connection, job->sender, MA_DBUS_OBJECT_PATH, MA_DBUS_INTERFACE, "Progress",
       g_variant_new ("(tt)", job->progress_base + done_bytes, job->progress_planned), NULL);
 }
 

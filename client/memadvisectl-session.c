@@ -17,7 +17,6 @@
 
 #define UNIT "memadvise-session.service"
 #define DESKTOP "memadvise-session.desktop"
-#define SESSION_NAME "org.memadvise.Session1"
 
 static const char usage[] = "Usage: memadvisectl session enable|disable|status\n\n"
                             "Turn the session agent memadvise-session(1) on or off for this user.";
@@ -126,10 +125,10 @@ agent_running (void)
 
   if (bus == NULL)
     return FALSE;
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", SESSION_NAME), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  reply = g_dbus_connection_call_sync (
+      bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner",
+      g_variant_new ("(s)", MA_DBUS_SESSION_NAME), G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE,
+      5000, NULL, NULL);
   if (reply != NULL)
     g_variant_get (reply, "(b)", &has_owner);
   return has_owner;
