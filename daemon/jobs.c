@@ -56,6 +56,35 @@ method_name (MaJob *job)
   return job->reclaim ? "Reclaim" : "Plan";
 }
 
+/* A step of a job that blocks (work.c): run on a GTask worker thread,
+ * @done then runs on the main thread. */
+typedef struct
+{
+  MaJob *job;
+  void (*step) (MaJob *job);
+} Step;
+
+static void
+step_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Step *s = task_data;
+
+  s->step (s->job);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+run_step (MaJob *job, void (*step) (MaJob *job), GAsyncReadyCallback done)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, done, job);
+  Step *s = g_new (Step, 1);
+
+  s->job = job;
+  s->step = step;
+  g_task_set_task_data (task, s, g_free);
+  g_task_run_in_thread (task, step_thread);
+}
+
 static void
 job_free (MaJob *job)
 {
@@ -167,19 +196,9 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-engine_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_run_engine (task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 start_engine (MaJob *job)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, engine_done_cb, job);
-
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, engine_thread);
+  run_step (job, ma_job_run_engine, engine_done_cb);
 }
 
 static void wait_more (MaJob *job);
@@ -201,13 +220,6 @@ trial_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   job->trial_done = TRUE;
   wait_more (job);
-}
-
-static void
-trial_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_trial (task_data);
-  g_task_return_boolean (task, TRUE);
 }
 
 /* The min-idle wait, in parts on the main loop, never in a worker: a
@@ -233,14 +245,9 @@ wait_more (MaJob *job)
       return;
     }
   if (trial_next)
-    {
-      g_autoptr (GTask) task = g_task_new (NULL, NULL, trial_done_cb, job);
-
-      g_task_set_task_data (task, job, NULL);
-      g_task_run_in_thread (task, trial_thread);
-      return;
-    }
-  start_engine (job);
+    run_step (job, ma_job_trial, trial_done_cb);
+  else
+    start_engine (job);
 }
 
 static void
@@ -250,13 +257,6 @@ observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   job->wait_start = g_get_monotonic_time ();
   wait_more (job);
-}
-
-static void
-observe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_observe (task_data);
-  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -302,14 +302,9 @@ job_authorized (MaJob *job)
     }
 
   if (job->request->min_idle > 0)
-    {
-      g_autoptr (GTask) task = g_task_new (NULL, NULL, observe_done_cb, job);
-
-      g_task_set_task_data (task, job, NULL);
-      g_task_run_in_thread (task, observe_thread);
-      return;
-    }
-  start_engine (job);
+    run_step (job, ma_job_observe, observe_done_cb);
+  else
+    start_engine (job);
 }
 
 static void
@@ -370,22 +365,12 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_open_targets (task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 polkit_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
-  g_autoptr (GTask) task = NULL;
 
   job->protection.polkit_pid = ma_authority_get_name_pid_finish (result);
-  task = g_task_new (NULL, NULL, open_done_cb, job);
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, open_thread);
+  run_step (job, ma_job_open_targets, open_done_cb);
 }
 
 /* A sliding window of call times per uid. Root is not limited: it is
