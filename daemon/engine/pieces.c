@@ -193,6 +193,41 @@ read_sample (MaPlan *plan, const MaSample *sample, const GArray *resident, GArra
     }
 }
 
+/* Pages found back now (@found) are held; the ones found before (@hot,
+ * at @hot_found_usec), while their hold lasts; after it they are only
+ * planned @last. Cold mode moves pages between lists and holds nothing. */
+static void
+split_hot (const MaPlanRequest *request, const GArray *hot, gint64 hot_found_usec, GArray *found,
+           gint64 now, GArray **held, GArray **last)
+{
+  g_autoptr (GArray) all_hot = ma_runs_union (hot, found);
+
+  if (request->mode != MA_MODE_PAGEOUT)
+    *held = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  else if (hot->len > 0 && now - hot_found_usec < request->hold_usec)
+    *held = g_array_ref (all_hot);
+  else
+    *held = g_array_copy (found);
+  *last = ma_runs_subtract (all_hot, *held);
+}
+
+/* The budget, page-granular, from the eligible bytes; the sample's and the
+ * trial's pages still out are part of what this call reclaims: eligible
+ * before it, and planned first. The rest from @pieces, in key order. */
+static void
+fill_budget (MaPlan *plan, const MaPlanRequest *request, GArray *pieces)
+{
+  gsize page = ma_page_size ();
+  guint64 budget, remaining;
+
+  plan->eligible_bytes += plan->sampled_out_bytes;
+  budget = ma_budget_pages (plan->eligible_bytes / page, request->percent, request->max_bytes, page)
+           * page;
+  remaining = budget > plan->sampled_out_bytes ? budget - plan->sampled_out_bytes : 0;
+  plan->planned_bytes
+      = plan->sampled_out_bytes + ma_pieces_select (pieces, remaining, plan->ranges);
+}
+
 gboolean
 ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in, GError **error)
 {
@@ -215,8 +250,7 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE, sizeof (MaPiece));
   gint64 now = g_get_monotonic_time ();
   gint64 hot_found_usec = 0;
-  guint64 granule_bytes = 0, budget, remaining;
-  gboolean hold_on;
+  guint64 granule_bytes = 0;
 
   out = refaults != NULL ? ma_refaults_out_runs (refaults)
                          : g_array_new (FALSE, FALSE, sizeof (MaRange));
@@ -236,21 +270,7 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
     read_sample (plan, sample, in->resident, found, sample_out, sampled);
   granule_bytes = sample != NULL ? ma_sample_get_granule_pages (sample) * page : 0;
 
-  /* Pages found back now are held; the ones found before, while their
-   * hold lasts; after it they are only planned last. Cold mode moves
-   * pages between lists and holds nothing. */
-  hold_on = hot->len > 0 && now - hot_found_usec < request->hold_usec;
-  if (request->mode != MA_MODE_PAGEOUT)
-    held = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  else if (hold_on)
-    held = ma_runs_union (hot, found);
-  else
-    held = g_array_copy (found);
-  {
-    g_autoptr (GArray) all_hot = ma_runs_union (hot, found);
-    last = ma_runs_subtract (all_hot, held);
-  }
-
+  split_hot (request, hot, hot_found_usec, found, now, &held, &last);
   avail = ma_runs_subtract (in->resident, held);
   held_resident = ma_runs_intersect (in->resident, held);
   plan->held_bytes = ma_runs_bytes (held_resident);
@@ -260,14 +280,7 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   add_pieces (pieces, normal, CLASS_NORMAL, in, sample != NULL ? sampled : NULL, granule_bytes);
   add_pieces (pieces, late, CLASS_LAST, in, NULL, 0);
 
-  /* The sample's pages still out are part of what this call reclaims:
-   * eligible before it, and planned. */
-  plan->eligible_bytes += plan->sampled_out_bytes;
-  budget = ma_budget_pages (plan->eligible_bytes / page, request->percent, request->max_bytes, page)
-           * page;
-  remaining = budget > plan->sampled_out_bytes ? budget - plan->sampled_out_bytes : 0;
-  plan->planned_bytes
-      = plan->sampled_out_bytes + ma_pieces_select (pieces, remaining, plan->ranges);
+  fill_budget (plan, request, pieces);
 
   plan->learnt = g_new0 (MaPlanLearnt, 1);
   plan->learnt->out = ma_runs_union (out_rest, sample_out);
