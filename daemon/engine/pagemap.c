@@ -118,20 +118,6 @@ ma_pagemap_free (MaPagemap *pagemap)
   g_free (pagemap);
 }
 
-static void
-append_run (GArray *runs, guint64 start, guint64 end)
-{
-  MaRange *last = runs->len > 0 ? &g_array_index (runs, MaRange, runs->len - 1) : NULL;
-
-  if (last != NULL && last->start + last->length == start)
-    {
-      last->length += end - start;
-      last->resident = last->length;
-      return;
-    }
-  g_array_append_vals (runs, &(MaRange){ start, end - start, end - start }, 1);
-}
-
 static gboolean
 scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
 {
@@ -162,7 +148,7 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
           return FALSE;
         }
       for (i = 0; i < n; i++)
-        append_run (runs, pagemap->vec[i].start, pagemap->vec[i].end);
+        ma_runs_append (runs, pagemap->vec[i].start, pagemap->vec[i].end);
       if (arg.walk_end <= pos)
         break; /* no progress: the range is gone */
       pos = arg.walk_end;
@@ -200,7 +186,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
         if ((pagemap->entries[i] & (PM_PRESENT | PM_FILE)) == PM_PRESENT)
           {
             guint64 addr = (page + i) * pagemap->page_size;
-            append_run (runs, addr, addr + pagemap->page_size);
+            ma_runs_append (runs, addr, addr + pagemap->page_size);
           }
       page += got;
     }
