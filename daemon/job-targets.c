@@ -235,7 +235,7 @@ ma_job_observe (MaJob *job)
           if (t->sample != NULL)
             {
               job->wait_usec = MAX (job->wait_usec, min_idle_usec);
-              job->trial = TRUE;
+              job->trials = MA_TRIALS;
             }
         }
     }
@@ -271,9 +271,10 @@ fail_step (MaJobTarget *t, const MaCredentialsSwitch *sw, const GError *error)
     fail_from_error (t, error);
 }
 
-/* The trial halfway through the wait (memadvised(8), COLDNESS). Its plan
- * and advice stand as the target's until the plan at the end of the wait
- * replaces them, so that a call stopped in between reports what it did. */
+/* A trial during the wait (memadvised(8), COLDNESS). Its plan and advice
+ * stand as the target's until the next trial or the plan at the end of the
+ * wait replaces them (each counts the pages still out of those before), so
+ * that a call stopped in between reports what it did. */
 static void
 trial_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {

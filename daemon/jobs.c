@@ -218,19 +218,21 @@ trial_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
 
-  job->trial_done = TRUE;
+  job->trials_done++;
   wait_more (job);
 }
 
 /* The min-idle wait, in parts on the main loop, never in a worker: a
  * thread held for minutes per call would starve the pool. With a sample,
- * the trial runs halfway (memadvised(8), COLDNESS); planning at the end. */
+ * trials run during it (memadvised(8), COLDNESS); planning at the end. */
 static void
 wait_more (MaJob *job)
 {
   gint64 now = g_get_monotonic_time ();
-  gboolean trial_next = job->trial && !job->trial_done;
-  gint64 due = job->wait_start + (trial_next ? job->wait_usec / 2 : job->wait_usec);
+  gboolean trial_next = job->trials_done < job->trials;
+  gint64 due
+      = job->wait_start
+        + (trial_next ? ma_trial_due_usec (job->trials_done, job->wait_usec) : job->wait_usec);
 
   if (g_cancellable_is_cancelled (job->cancellable))
     {

@@ -48,8 +48,8 @@ typedef struct
   gint64 started;
   gint64 wait_usec;  /* min-idle: how long to wait before planning */
   gint64 wait_start; /* monotonic: when that wait began */
-  gboolean trial;    /* a target was sampled: a trial comes halfway */
-  gboolean trial_done;
+  guint trials;      /* MA_TRIALS once a target was sampled, else 0 */
+  guint trials_done;
   guint wait_id; /* the main-loop timeout of the current part of the wait */
 } MaJob;
 
@@ -60,9 +60,9 @@ void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboole
 /* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
 /* min-idle: starts the observations targets lack, samples the targets of a
- * pageout Reclaim (then job->trial), and sets job->wait_usec. */
+ * pageout Reclaim (then job->trials), and sets job->wait_usec. */
 void ma_job_observe (MaJob *job);
-/* Halfway through the wait: the trial pageout of each sampled target. */
+/* During the wait (ma_trial_due_usec()): a trial pageout of each sampled target. */
 void ma_job_trial (MaJob *job);
 void ma_job_run_engine (MaJob *job);
 

@@ -261,6 +261,12 @@ gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *ca
                           MaProgressFunc progress, gpointer progress_data, MaApplyResult *out,
                           GError **error);
 
+/* A min-idle wait of @wait_usec with a sample holds MA_TRIALS trials: the
+ * first is due halfway, each next one halfway through what is left, the
+ * plan at the end. Each tries what the ones before could not tell. */
+#define MA_TRIALS 2
+gint64 ma_trial_due_usec (guint trial, gint64 wait_usec);
+
 /* The trial, for a pageout (whatever @request's mode): plans @request's
  * budget with @sample (of @target) as it reads back now, the request's
  * refaults and holds, and pages it out with plan->threads threads, no

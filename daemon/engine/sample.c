@@ -288,6 +288,12 @@ ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error
   return g_steal_pointer (&sample);
 }
 
+gint64
+ma_trial_due_usec (guint trial, gint64 wait_usec)
+{
+  return wait_usec - (wait_usec >> MIN (trial + 1, 62));
+}
+
 gboolean
 ma_target_trial (MaTarget *target, const MaPlanRequest *request, MaSample *sample,
                  GCancellable *cancellable, MaPlan **out_plan, MaApplyResult *out, GError **error)

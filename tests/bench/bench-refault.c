@@ -13,10 +13,10 @@
  *
  *   memadvise  the engine as memadvised runs it for `reclaim -m pageout
  *              --min-idle 8` under its shipped unit (no clear_refs):
- *              ma_target_sample, half of --observe-ms (8 s) while the
- *              threads run, ma_target_trial, the other half,
- *              ma_target_plan (order coldest, with the sample),
- *              ma_target_apply (pageout).
+ *              ma_target_sample, --observe-ms (8 s) while the threads
+ *              run with ma_target_trial as memadvised times them
+ *              (ma_trial_due_usec), ma_target_plan (order coldest, with
+ *              the sample), ma_target_apply (pageout).
  *   original   the original memadvise tool's selection, re-implemented
  *              here: eligible regions of /proc/PID/maps (anonymous,
  *              private, rw, not x, not [stack]/[vvar]/[vdso]/[vsyscall]),
@@ -38,7 +38,7 @@
  *                     its advice ran) faulted back by 5 s later (issue
  *                     12's refault figure),
  *
- * and the hot threads' touch rates before (the first half of the wait)
+ * and the hot threads' touch rates before (the wait up to the first trial)
  * and after (from the advice's start to the end of the 5 s).
  *
  * Needs swap (pageout writes ~550 MiB): run under tests/with-swap --size 2G.
@@ -313,8 +313,10 @@ original_apply (pid_t pid, GArray *regions)
   return done;
 }
 
-/* The engine's part of the wait: the sample, half of it, the trial, the
- * other half. The original tool just waits as long. */
+/* The engine's part of the wait, as memadvised does it: the sample, then
+ * MA_TRIALS trials when ma_trial_due_usec() says. The original tool just
+ * waits as long. The hot threads' rate before is taken over the time to
+ * the first trial. */
 static MaSample *
 wait_engine (MaTarget *target, TestTarget *t, Outcome *out)
 {
@@ -324,10 +326,9 @@ wait_engine (MaTarget *target, TestTarget *t, Outcome *out)
     .order = MA_ORDER_COLDEST,
     .hold_usec = 600 * G_USEC_PER_SEC,
   };
+  gint64 wait_usec = (gint64) observe_ms * 1000, start = g_get_monotonic_time ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (MaPlan) trial = NULL;
   MaSample *sample = NULL;
-  MaApplyResult result;
   Rate hot0, mixed0, hot1, mixed1;
 
   if (target != NULL)
@@ -337,21 +338,31 @@ wait_engine (MaTarget *target, TestTarget *t, Outcome *out)
     }
   hot0 = hotrate (t, "hot");
   mixed0 = hotrate (t, "mixed");
-  g_usleep (observe_ms / 2 * 1000);
-  hot1 = hotrate (t, "hot");
-  mixed1 = hotrate (t, "mixed");
-  out->rate_before[0] = rate_between (hot0, hot1);
-  out->rate_before[1] = rate_between (mixed0, mixed1);
-  if (target != NULL)
+  for (guint i = 0; i < MA_TRIALS; i++)
     {
+      g_autoptr (MaPlan) trial = NULL;
+      MaApplyResult result;
+      gint64 due = start + ma_trial_due_usec (i, wait_usec);
+
+      g_usleep (MAX (due - g_get_monotonic_time (), 0));
+      if (i == 0)
+        {
+          hot1 = hotrate (t, "hot");
+          mixed1 = hotrate (t, "mixed");
+          out->rate_before[0] = rate_between (hot0, hot1);
+          out->rate_before[1] = rate_between (mixed0, mixed1);
+        }
+      if (target == NULL)
+        continue;
       g_assert_true (ma_target_trial (target, &request, sample, NULL, &trial, &result, &error));
       g_assert_no_error (error);
-      g_printerr ("memadvise trial: planned %.1f MiB (%.2f MiB of the sample still out), "
-                  "advised %.1f MiB\n",
-                  (double) trial->planned_bytes / MIB, (double) trial->sampled_out_bytes / MIB,
+      g_printerr ("memadvise trial %u: planned %.1f MiB (%.2f MiB of the sample and trials "
+                  "still out, %.2f MiB back), advised %.1f MiB\n",
+                  i + 1, (double) trial->planned_bytes / MIB,
+                  (double) trial->sampled_out_bytes / MIB, (double) trial->sampled_bytes / MIB,
                   (double) result.advised_bytes / MIB);
     }
-  g_usleep ((observe_ms - observe_ms / 2) * 1000);
+  g_usleep (MAX (start + wait_usec - g_get_monotonic_time (), 0));
   return sample;
 }
 
@@ -500,10 +511,11 @@ print_outcome (const Outcome *o)
               "back within %.0f s: %.1f MiB, %.2f%%\n",
               (double) paged_out_pages (o) * page / MIB, after_ms / 1e3,
               (double) faulted_back_pages (o) * page / MIB, 100 * faulted_back_fraction (o));
-  g_printerr ("  touch rate (before: first half of the wait; after: from the advice's start to "
-              "the window's end) hot: %.3g/s before, %.3g/s after; mixed: %.3g/s before, %.3g/s "
-              "after\n",
-              o->rate_before[0], o->rate_after[0], o->rate_before[1], o->rate_after[1]);
+  g_printerr (
+      "  touch rate (before: the wait to the first trial; after: from the advice's start to "
+      "the window's end) hot: %.3g/s before, %.3g/s after; mixed: %.3g/s before, %.3g/s "
+      "after\n",
+      o->rate_before[0], o->rate_after[0], o->rate_before[1], o->rate_after[1]);
 }
 
 int
