@@ -178,15 +178,39 @@ plan_request (MaJob *job)
   };
 }
 
+/* What the daemon keeps of @t, for a request of order coldest: its
+ * observation and its refault knowledge, held until @kept and @refaults
+ * are dropped. */
+static void
+add_knowledge (MaJob *job, MaJobTarget *t, MaPlanRequest *request, MaKeptObservation **kept,
+               MaKeptRefaults **refaults)
+{
+  *kept = NULL;
+  *refaults = NULL;
+  if (job->request->order != MA_ORDER_COLDEST)
+    return;
+  *kept = ma_observations_lookup (job->context->observations, t->target);
+  *refaults = ma_observations_lookup_refaults (job->context->observations, t->target);
+  if (*kept != NULL)
+    request->observation = ma_kept_observation_get (*kept);
+  if (*refaults != NULL)
+    request->refaults = ma_kept_refaults_get (*refaults);
+  request->sample = t->sample;
+}
+
 /* A sample that cannot be taken leaves the target to be planned without
  * one; a target that is gone fails as it would in planning. */
 static void
 sample_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
   MaPlanRequest request = plan_request (job);
+  g_autoptr (MaKeptObservation) kept = NULL;
+  g_autoptr (MaKeptRefaults) refaults = NULL;
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
 
+  /* Pages known hot and held are not sampled again. */
+  add_knowledge (job, t, &request, &kept, &refaults);
   if (!enter_target (job, t, gid, &sw))
     return;
   t->sample = ma_target_sample (t->target, &request, &error);
@@ -239,26 +263,6 @@ ma_job_observe (MaJob *job)
             }
         }
     }
-}
-
-/* What the daemon keeps of @t, for a request of order coldest: its
- * observation and its refault knowledge, held until @kept and @refaults
- * are dropped. */
-static void
-add_knowledge (MaJob *job, MaJobTarget *t, MaPlanRequest *request, MaKeptObservation **kept,
-               MaKeptRefaults **refaults)
-{
-  *kept = NULL;
-  *refaults = NULL;
-  if (job->request->order != MA_ORDER_COLDEST)
-    return;
-  *kept = ma_observations_lookup (job->context->observations, t->target);
-  *refaults = ma_observations_lookup_refaults (job->context->observations, t->target);
-  if (*kept != NULL)
-    request->observation = ma_kept_observation_get (*kept);
-  if (*refaults != NULL)
-    request->refaults = ma_kept_refaults_get (*refaults);
-  request->sample = t->sample;
 }
 
 /* A step that failed in the kernel's own access check, or otherwise. */

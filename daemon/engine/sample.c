@@ -233,11 +233,15 @@ MaSample *
 ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error)
 {
   g_autoptr (MaSample) sample = g_new0 (MaSample, 1);
+  /* Every resident eligible page but those held for coming back: they are
+   * known hot, and sampling one would only cost a swap-in. */
   MaPlanRequest all = {
     .mode = MA_MODE_PAGEOUT,
     .percent = 100,
-    .order = MA_ORDER_ADDRESS,
+    .order = MA_ORDER_COLDEST,
     .threads = 1,
+    .refaults = request->refaults,
+    .hold_usec = request->hold_usec,
   };
   g_autoptr (MaPlan) everything = NULL;
   g_autoptr (MaPlan) advice = NULL;
@@ -253,7 +257,6 @@ ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error
   sample->advised = g_array_new (FALSE, FALSE, sizeof (MaRange));
   sample->kept = g_array_new (FALSE, FALSE, sizeof (MaRange));
 
-  /* Every resident eligible page, by address: a plan of all of it. */
   everything = ma_target_plan (target, &all, error);
   if (everything == NULL)
     return NULL;
