@@ -135,7 +135,7 @@ guint64 ma_refaults_get_hot_bytes (const MaRefaults *refaults);
 
 /* Access sampling (sample.c), during the min-idle wait of a pageout: a
  * spread sample of a target's eligible resident pages is paged out at its
- * start, and the budget itself halfway through (the trial); at its end,
+ * start, and the budget itself during it (the trials); at its end,
  * the pages that came back (or never left: the kernel keeps pages in use)
  * are hot, page by page, and the spread sample's pages mark their granule
  * of address space. memadvised(8), COLDNESS, says more. */
@@ -227,8 +227,9 @@ typedef struct
   guint64 refaulted_bytes;
   guint64 held_bytes;
   /* Of the pages the request's sample and its trials advised, those in
-   * memory again now (they came back: one swap-in each) and those still
-   * out (they count in eligible_bytes and planned_bytes, not in ranges). */
+   * memory now (they came back, one swap-in each, or the kernel kept
+   * them) and those still out (they count in eligible_bytes and
+   * planned_bytes, not in ranges). */
   guint64 sampled_bytes;
   guint64 sampled_out_bytes;
   struct _MaPlanLearnt *learnt; /* for ma_refaults_update() */

@@ -161,11 +161,12 @@ add_pieces (GArray *pieces, const GArray *runs, guint64 klass, const MaPagesInpu
 }
 
 /* What the sample and its trials tell now that @resident is known: the
- * pages they advised that are resident again came back (the sampling's
- * cost, plan->sampled_bytes) and, with those the kernel kept, are hot
- * (added to @found); those still out are part of this call's reclaim
- * (@sample_out). Each granule of the spread sample is hot or not by its
- * page (@sampled). */
+ * pages they advised that are resident came back or were kept by the
+ * kernel, and are hot (added to @found; their bytes are the sampling's
+ * cost, plan->sampled_bytes: a page that came back within the advice
+ * looks kept, so kept ones count too); those still out are part of this
+ * call's reclaim (@sample_out). Each granule of the spread sample is hot
+ * or not by its page (@sampled). */
 static void
 read_sample (MaPlan *plan, const MaSample *sample, const GArray *resident, GArray *found,
              GArray *sample_out, GArray *sampled)
@@ -177,9 +178,10 @@ read_sample (MaPlan *plan, const MaSample *sample, const GArray *resident, GArra
   g_autoptr (GArray) back = ma_runs_intersect (left, resident);
   g_autoptr (GArray) out = ma_runs_subtract (left, resident);
   g_autoptr (GArray) hot = ma_runs_union (kept, back);
+  g_autoptr (GArray) in_memory = ma_runs_intersect (ma_sample_get_advised (sample), resident);
   guint cursor = 0;
 
-  plan->sampled_bytes = ma_runs_bytes (back);
+  plan->sampled_bytes = ma_runs_bytes (in_memory);
   plan->sampled_out_bytes = ma_runs_bytes (out);
   g_array_append_vals (found, hot->data, hot->len);
   ma_runs_normalize (found);
@@ -212,7 +214,7 @@ split_hot (const MaPlanRequest *request, const GArray *hot, gint64 hot_found_use
 }
 
 /* The budget, page-granular, from the eligible bytes; the sample's and the
- * trial's pages still out are part of what this call reclaims: eligible
+ * trials' pages still out are part of what this call reclaims: eligible
  * before it, and planned first. The rest from @pieces, in key order. */
 static void
 fill_budget (MaPlan *plan, const MaPlanRequest *request, GArray *pieces)

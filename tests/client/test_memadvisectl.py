@@ -549,7 +549,9 @@ class MemadvisectlTest(CtlTestCase):
         self.assertEqual(set(x['before']), MEM_KEYS)
         self.assertEqual(data['totals'], {'eligible_bytes': x['eligible_bytes'],
                                           'planned_bytes': 4 * MiB, 'advised_bytes': 0,
-                                          'idle_bytes': 0, 'unknown_age_bytes': 4 * MiB})
+                                          'idle_bytes': 0, 'unknown_age_bytes': 4 * MiB,
+                                          'refaulted_bytes': 0, 'paged_out_bytes': 0,
+                                          'sampled_bytes': 0})
 
     def test_json_failed_target(self):
         self.start()

@@ -170,7 +170,7 @@ test_trial_keeps_an_interleaved_hot_set_resident (void)
     again = ma_runs_intersect (tried, planned);
   }
   g_assert_cmpuint (again->len, ==, 0);
-  g_assert_cmpuint (plan->sampled_bytes, >, 0);
+  g_assert_cmpuint (plan->sampled_bytes, >=, trial_hot);
   g_assert_cmpuint (plan->sampled_bytes, <=, trial_hot + 64 * page);
   g_assert_cmpuint (plan->held_bytes, >=, trial_hot);
   g_assert_cmpuint (plan->sampled_out_bytes, >=, ma_runs_bytes (tried) - trial_hot - 64 * page);
@@ -178,7 +178,8 @@ test_trial_keeps_an_interleaved_hot_set_resident (void)
    * it that came back, of which a quarter is hot again. */
   topped_up = plan->planned_bytes - plan->sampled_out_bytes;
   g_assert_cmpuint (topped_up, <=, plan->planned_bytes / 4 + 64 * page);
-  g_assert_cmpuint (strided_pages (plan, start, 32 * MiB, 4) * page, <=, topped_up / 4 + page);
+  /* (A run that starts off the stride holds one more: a few runs.) */
+  g_assert_cmpuint (strided_pages (plan, start, 32 * MiB, 4) * page, <=, topped_up / 4 + 16 * page);
 
   live_apply (target, plan, &result);
   g_assert_cmpuint (result.advised_bytes + plan->sampled_out_bytes, ==, plan->planned_bytes);
