@@ -149,7 +149,7 @@ print_idle (const CtlReport *report, guint64 planned)
 }
 
 /* Under the total: what came back of earlier pageouts, and of this call's
- * sample and trial during min-idle (kept in memory now). */
+ * sample and trials during min-idle (kept in memory now). */
 static void
 print_coldness (const CtlReport *report)
 {

@@ -340,7 +340,7 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
       fail_step (t, &sw, error);
       return;
     }
-  /* The trial's plan, if any, is part of this one now. */
+  /* The last trial's plan, if any, is part of this one now. */
   g_clear_pointer (&t->plan, ma_plan_free);
   t->plan = plan;
   t->applied = FALSE;
@@ -434,7 +434,7 @@ ma_job_run_engine (MaJob *job)
       if (t->plan == NULL)
         continue;
       job->progress_planned += t->plan->planned_bytes;
-      /* The sample's and the trial's pages still out are planned, and done. */
+      /* The sample's and the trials' pages still out are planned, and done. */
       job->progress_base += t->plan->sampled_out_bytes;
     }
 

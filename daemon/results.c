@@ -28,7 +28,7 @@ ranges_variant (const MaPlan *plan)
 guint64
 ma_job_target_advised (const MaJobTarget *t)
 {
-  /* The pages of the sample and the trial still out were advised during
+  /* The pages of the sample and the trials still out were advised during
    * the min-idle wait, and are part of the plan. */
   if (t->plan == NULL)
     return 0;

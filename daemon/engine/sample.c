@@ -9,13 +9,15 @@
  * is sampled is a hash of the granule's address, so that a pattern with a
  * period (every 8th page hot) is not met at the same offset everywhere.
  *
- * Halfway through the wait comes the trial: the budget itself, planned
+ * Halfway through the wait comes a trial: the budget itself, planned
  * coldest first by what is known then (the spread sample read back,
  * refault feedback, held pages), is paged out. A spread sample only ranks
  * granules; when hot pages are spread evenly (every 8th page of a large
  * buffer), every granule looks alike and only pages that were paged out
- * can tell hot from cold. The plan at the end of the wait reads the
- * residency of every candidate anyway: a page of the sample or the trial
+ * can tell hot from cold. A second trial halfway through what is left
+ * tries the part of the budget that came back of the first (MA_TRIALS,
+ * ma_trial_due_usec()). The plan at the end of the wait reads the
+ * residency of every candidate anyway: a page of the sample or a trial
  * resident again came back and is hot, page by page; one still out is
  * cold and counts toward the budget (it is already paged out). The rest
  * of the budget is topped up from the coldest pages not known hot
