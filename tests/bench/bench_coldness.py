@@ -10,8 +10,8 @@
 #                              ArrayBuffer (one mapping) of half-random
 #                              pages, every 8th page read once a second.
 #                              Two Reclaims (pageout, 50 %, min-idle 8: the
-#                              sample, the trial halfway, the plan at the
-#                              end), the second starting 10 s after the
+#                              sample, trials at 4 and 6 s, the plan at
+#                              the end), the second starting 10 s after the
 #                              first returned; the original tool's
 #                              selection on an identical process in the
 #                              same run. Per round, of the target's major
