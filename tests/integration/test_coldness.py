@@ -41,7 +41,7 @@ def budget(eligible, percent):
     return (pages // 100 * percent + ((pages % 100) * percent + 99) // 100) * PAGE
 
 
-@needs_swap('2G')
+@needs_swap('4G')
 class ServiceColdnessSwapTest(MaTestCase):
     daemon_as_service = True
 
