@@ -212,7 +212,22 @@ static const struct
   { "advised-bytes-pageout", "Advised, pageout" },
   { "reclaimed-bytes", "RSS freed" },
   { "time-spent-usec", "Time spent" },
+  { "refaulted-bytes", "Came back after pageout" },
+  { "sampled-bytes", "Came back while sampling" },
+  { "tracked-processes", "Processes tracked" },
+  { "tracked-state-bytes", "Memory for tracking" },
 };
+
+/* The labels' column: as wide as the widest label and its colon. */
+static int
+label_width (void)
+{
+  gsize width = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (statistic_labels); i++)
+    width = MAX (width, strlen (statistic_labels[i].label) + 1);
+  return (int) width;
+}
 
 static void
 print_statistic (const Status *status, const char *key, const char *label)
@@ -225,7 +240,7 @@ print_statistic (const Status *status, const char *key, const char *label)
     return;
   text = format_statistic (key, value);
   with_colon = g_strconcat (label, ":", NULL);
-  g_print ("  %-18s %s\n", with_colon, text);
+  g_print ("  %-*s %s\n", label_width (), with_colon, text);
 }
 
 static void

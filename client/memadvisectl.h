@@ -113,6 +113,12 @@ typedef struct
   guint64 idle_bytes;
   guint32 idle_seconds;
   guint64 unknown_age_bytes;
+  /* What told the plan which memory is cold (memadvised(8), COLDNESS). */
+  char *coldness_source;
+  guint64 refaulted_bytes;
+  guint64 paged_out_bytes;
+  guint64 held_bytes;
+  guint64 sampled_bytes;
   CtlMem before;
   gboolean has_after;
   CtlMem after;
@@ -144,6 +150,17 @@ void ctl_report_totals (const CtlReport *report, guint64 *eligible, guint64 *pla
  * shortest idle time of the targets with idle bytes (0 when none has). */
 void ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *unknown_age,
                              guint32 *min_idle_seconds);
+/* Over every target: what earlier pageouts left out and what of it came
+ * back, and what came back during min-idle after this call's sample and
+ * trial paged it out. */
+typedef struct
+{
+  guint64 refaulted;
+  guint64 paged_out;
+  guint64 sampled;
+  gboolean any_sampling; /* a target's plan went by a sample */
+} CtlColdnessTotals;
+void ctl_report_coldness_totals (const CtlReport *report, CtlColdnessTotals *out);
 
 /* output-table.c, output-json.c: print @report on stdout. */
 void ctl_print_table (const CtlReport *report);

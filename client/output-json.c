@@ -48,6 +48,11 @@ target_object (const CtlReport *report, const CtlTarget *target)
   ctl_json_add_u64 (object, "idle_bytes", target->idle_bytes);
   ctl_json_add_u64 (object, "idle_seconds", target->idle_seconds);
   ctl_json_add_u64 (object, "unknown_age_bytes", target->unknown_age_bytes);
+  add_string_or_null (object, "coldness_source", target->coldness_source);
+  ctl_json_add_u64 (object, "refaulted_bytes", target->refaulted_bytes);
+  ctl_json_add_u64 (object, "paged_out_bytes", target->paged_out_bytes);
+  ctl_json_add_u64 (object, "held_bytes", target->held_bytes);
+  ctl_json_add_u64 (object, "sampled_bytes", target->sampled_bytes);
   cJSON_AddItemToObject (object, "before", mem_object (&target->before));
   if (report->dry_run || !target->has_after)
     cJSON_AddNullToObject (object, "after");
@@ -81,6 +86,7 @@ ctl_print_json (const CtlReport *report, GError **error)
   cJSON *totals;
   guint64 eligible, planned, advised, idle, unknown_age;
   guint32 idle_seconds;
+  CtlColdnessTotals coldness;
 
   cJSON_AddStringToObject (root, "mode", report->mode);
   cJSON_AddBoolToObject (root, "dry_run", report->dry_run);
@@ -102,6 +108,10 @@ ctl_print_json (const CtlReport *report, GError **error)
   ctl_report_idle_totals (report, &idle, &unknown_age, &idle_seconds);
   ctl_json_add_u64 (totals, "idle_bytes", idle);
   ctl_json_add_u64 (totals, "unknown_age_bytes", unknown_age);
+  ctl_report_coldness_totals (report, &coldness);
+  ctl_json_add_u64 (totals, "refaulted_bytes", coldness.refaulted);
+  ctl_json_add_u64 (totals, "paged_out_bytes", coldness.paged_out);
+  ctl_json_add_u64 (totals, "sampled_bytes", coldness.sampled);
 
   return ctl_json_print (root, error);
 }

@@ -148,6 +148,29 @@ print_idle (const CtlReport *report, guint64 planned)
            idle_str, planned_str, duration);
 }
 
+/* Under the total: what came back of earlier pageouts, and of this call's
+ * sample and trials during min-idle (kept in memory now). */
+static void
+print_coldness (const CtlReport *report)
+{
+  CtlColdnessTotals totals;
+
+  ctl_report_coldness_totals (report, &totals);
+  if (totals.paged_out > 0)
+    {
+      g_autofree char *back = ma_client_format_size (totals.refaulted);
+      g_autofree char *out = ma_client_format_size (totals.paged_out);
+
+      g_print ("Came back since the last pageout: %s of %s\n", back, out);
+    }
+  if (totals.any_sampling)
+    {
+      g_autofree char *back = ma_client_format_size (totals.sampled);
+
+      g_print ("Came back while sampling during the wait: %s, kept in memory\n", back);
+    }
+}
+
 void
 ctl_print_table (const CtlReport *report)
 {
@@ -235,4 +258,5 @@ ctl_print_table (const CtlReport *report)
     }
   g_print ("%s\n", total->str);
   print_idle (report, planned);
+  print_coldness (report);
 }

@@ -14,6 +14,7 @@ ctl_target_free (CtlTarget *target)
   g_free (target->status);
   g_free (target->error);
   g_free (target->message);
+  g_free (target->coldness_source);
   g_clear_pointer (&target->ranges, g_array_unref);
   g_free (target);
 }
@@ -67,6 +68,11 @@ target_new (GVariant *entry)
   if (!g_variant_dict_lookup (dict, "idle-seconds", "u", &target->idle_seconds))
     target->idle_seconds = 0;
   target->unknown_age_bytes = lookup_u64 (dict, "unknown-age-bytes", NULL);
+  target->coldness_source = lookup_string (dict, "coldness-source");
+  target->refaulted_bytes = lookup_u64 (dict, "refaulted-bytes", NULL);
+  target->paged_out_bytes = lookup_u64 (dict, "paged-out-bytes", NULL);
+  target->held_bytes = lookup_u64 (dict, "held-bytes", NULL);
+  target->sampled_bytes = lookup_u64 (dict, "sampled-bytes", NULL);
   target->before.rss = lookup_u64 (dict, "rss-before", NULL);
   target->before.anon = lookup_u64 (dict, "anon-before", NULL);
   target->before.swap = lookup_u64 (dict, "swap-before", NULL);
@@ -190,4 +196,19 @@ ctl_report_idle_totals (const CtlReport *report, guint64 *idle, guint64 *unknown
         shortest = MIN (shortest, target->idle_seconds);
     }
   *min_idle_seconds = shortest != G_MAXUINT32 ? shortest : 0;
+}
+
+void
+ctl_report_coldness_totals (const CtlReport *report, CtlColdnessTotals *out)
+{
+  *out = (CtlColdnessTotals){ 0 };
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      out->refaulted += target->refaulted_bytes;
+      out->paged_out += target->paged_out_bytes;
+      out->sampled += target->sampled_bytes;
+      out->any_sampling |= g_strcmp0 (target->coldness_source, "sampling") == 0;
+    }
 }

@@ -178,15 +178,39 @@ plan_request (MaJob *job)
   };
 }
 
+/* What the daemon keeps of @t, for a request of order coldest: its
+ * observation and its refault knowledge, held until @kept and @refaults
+ * are dropped. */
+static void
+add_knowledge (MaJob *job, MaJobTarget *t, MaPlanRequest *request, MaKeptObservation **kept,
+               MaKeptRefaults **refaults)
+{
+  *kept = NULL;
+  *refaults = NULL;
+  if (job->request->order != MA_ORDER_COLDEST)
+    return;
+  *kept = ma_observations_lookup (job->context->observations, t->target);
+  *refaults = ma_observations_lookup_refaults (job->context->observations, t->target);
+  if (*kept != NULL)
+    request->observation = ma_kept_observation_get (*kept);
+  if (*refaults != NULL)
+    request->refaults = ma_kept_refaults_get (*refaults);
+  request->sample = t->sample;
+}
+
 /* A sample that cannot be taken leaves the target to be planned without
  * one; a target that is gone fails as it would in planning. */
 static void
 sample_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
   MaPlanRequest request = plan_request (job);
+  g_autoptr (MaKeptObservation) kept = NULL;
+  g_autoptr (MaKeptRefaults) refaults = NULL;
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
 
+  /* Pages known hot and held are not sampled again. */
+  add_knowledge (job, t, &request, &kept, &refaults);
   if (!enter_target (job, t, gid, &sw))
     return;
   t->sample = ma_target_sample (t->target, &request, &error);
@@ -233,8 +257,65 @@ ma_job_observe (MaJob *job)
         {
           sample_target (job, t, gid);
           if (t->sample != NULL)
-            job->wait_usec = MAX (job->wait_usec, min_idle_usec);
+            {
+              job->wait_usec = MAX (job->wait_usec, min_idle_usec);
+              job->trials = MA_TRIALS;
+            }
         }
+    }
+}
+
+/* A step that failed in the kernel's own access check, or otherwise. */
+static void
+fail_step (MaJobTarget *t, const MaCredentialsSwitch *sw, const GError *error)
+{
+  if (sw->was_active && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
+    fail_restricted (t, error);
+  else
+    fail_from_error (t, error);
+}
+
+/* A trial during the wait (memadvised(8), COLDNESS). Its plan and advice
+ * stand as the target's until the next trial or the plan at the end of the
+ * wait replaces them (each counts the pages still out of those before), so
+ * that a call stopped in between reports what it did. */
+static void
+trial_target (MaJob *job, MaJobTarget *t, gid_t gid)
+{
+  MaPlanRequest request = plan_request (job);
+  g_autoptr (MaKeptObservation) kept = NULL;
+  g_autoptr (MaKeptRefaults) refaults = NULL;
+  MaCredentialsSwitch sw;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  add_knowledge (job, t, &request, &kept, &refaults);
+  if (!enter_target (job, t, gid, &sw))
+    return;
+  g_clear_pointer (&t->plan, ma_plan_free);
+  ok = ma_target_trial (t->target, &request, t->sample, job->cancellable, &t->plan, &t->apply,
+                        &error);
+  ma_credentials_restore (&sw);
+  t->applied = t->apply.advised_bytes > 0;
+  g_debug ("process %u: the trial paged out %" G_GUINT64_FORMAT " bytes", t->pid,
+           t->apply.advised_bytes);
+  if (ok || g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
+    return;
+  fail_step (t, &sw, error);
+}
+
+void
+ma_job_trial (MaJob *job)
+{
+  gid_t gid = caller_gid (job->uid);
+
+  for (guint i = 0; i < job->targets->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+
+      if (t->failed || t->sample == NULL || g_cancellable_is_cancelled (job->cancellable))
+        continue;
+      trial_target (job, t, gid);
     }
 }
 
@@ -247,25 +328,23 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
   MaCredentialsSwitch sw;
   g_autoptr (GError) error = NULL;
 
-  if (job->request->order == MA_ORDER_COLDEST)
-    {
-      kept = ma_observations_lookup (job->context->observations, t->target);
-      refaults = ma_observations_lookup_refaults (job->context->observations, t->target);
-    }
-  if (kept != NULL)
-    request.observation = ma_kept_observation_get (kept);
-  if (refaults != NULL)
-    request.refaults = ma_kept_refaults_get (refaults);
-  request.sample = t->sample;
+  MaPlan *plan;
+
+  add_knowledge (job, t, &request, &kept, &refaults);
   if (!enter_target (job, t, gid, &sw))
     return;
-  t->plan = ma_target_plan (t->target, &request, &error);
+  plan = ma_target_plan (t->target, &request, &error);
   ma_credentials_restore (&sw);
-  if (t->plan == NULL && sw.was_active
-      && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
-    fail_restricted (t, error);
-  else if (t->plan == NULL)
-    fail_from_error (t, error);
+  if (plan == NULL)
+    {
+      fail_step (t, &sw, error);
+      return;
+    }
+  /* The last trial's plan, if any, is part of this one now. */
+  g_clear_pointer (&t->plan, ma_plan_free);
+  t->plan = plan;
+  t->applied = FALSE;
+  t->apply = (MaApplyResult){ 0 };
 }
 
 /* Within enter_target(): reads pagemap with the call's credentials. */
@@ -297,8 +376,6 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
 
   if (!enter_target (job, t, gid, &sw))
     return;
-  /* The sample's pages still out are planned and done already. */
-  job->progress_base += t->plan->sampled_out_bytes;
   ok = ma_target_apply (t->target, t->plan, job->cancellable, progress_cb, job, &t->apply, &error);
   /* Whatever the kernel accepted counts, also when the work stopped. */
   t->applied = ok || t->apply.advised_bytes > 0;
@@ -316,10 +393,24 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
     return;
   if (g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
     ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
-  else if (sw.was_active && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
-    fail_restricted (t, error);
   else
-    fail_from_error (t, error);
+    fail_step (t, &sw, error);
+}
+
+/* The caller left before @t's advice: it fails, and what the wait's
+ * sample and trial paged out is remembered like any pageout. */
+static void
+stop_target (MaJob *job, MaJobTarget *t, gid_t gid)
+{
+  MaCredentialsSwitch sw;
+
+  ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+  if (t->sample == NULL || t->target == NULL || !job->context->settings->track_access)
+    return;
+  if (!enter_target (job, t, gid, &sw))
+    return;
+  remember_pageout (job, t);
+  ma_credentials_restore (&sw);
 }
 
 void
@@ -336,16 +427,22 @@ ma_job_run_engine (MaJob *job)
         continue;
       if (g_cancellable_is_cancelled (job->cancellable))
         {
-          ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+          stop_target (job, t, gid);
           continue;
         }
       plan_target (job, t, gid);
-      if (t->plan != NULL)
-        job->progress_planned += t->plan->planned_bytes;
+      if (t->plan == NULL)
+        continue;
+      job->progress_planned += t->plan->planned_bytes;
+      /* The sample's and the trials' pages still out are planned, and done. */
+      job->progress_base += t->plan->sampled_out_bytes;
     }
 
   if (!job->reclaim)
     return;
+  /* The advice begins: the caller sees what the wait did already. */
+  if (job->progress_planned > 0 && !g_cancellable_is_cancelled (job->cancellable))
+    progress_cb (0, 0, job);
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -355,7 +452,7 @@ ma_job_run_engine (MaJob *job)
         continue;
       if (g_cancellable_is_cancelled (job->cancellable))
         {
-          ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+          stop_target (job, t, gid);
           continue;
         }
       apply_target (job, t, gid);

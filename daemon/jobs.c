@@ -56,6 +56,35 @@ method_name (MaJob *job)
   return job->reclaim ? "Reclaim" : "Plan";
 }
 
+/* A step of a job that blocks (work.c): run on a GTask worker thread,
+ * @done then runs on the main thread. */
+typedef struct
+{
+  MaJob *job;
+  void (*step) (MaJob *job);
+} Step;
+
+static void
+step_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Step *s = task_data;
+
+  s->step (s->job);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+run_step (MaJob *job, void (*step) (MaJob *job), GAsyncReadyCallback done)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, done, job);
+  Step *s = g_new (Step, 1);
+
+  s->job = job;
+  s->step = step;
+  g_task_set_task_data (task, s, g_free);
+  g_task_run_in_thread (task, step_thread);
+}
+
 static void
 job_free (MaJob *job)
 {
@@ -146,7 +175,9 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
       ma_stats_add_target (stats, ma_job_target_status (t),
                            t->failed ? ma_error_to_string (t->error) : NULL);
-      if (t->applied)
+      /* Pages of the min-idle wait still out count when the advice did not
+       * follow (the caller left). */
+      if (ma_job_target_advised (t) > 0)
         {
           guint64 before = t->plan->before.rss, after = t->apply.after.rss;
 
@@ -176,20 +207,12 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-engine_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_run_engine (task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 start_engine (MaJob *job)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, engine_done_cb, job);
-
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, engine_thread);
+  run_step (job, ma_job_run_engine, engine_done_cb);
 }
+
+static void wait_more (MaJob *job);
 
 static gboolean
 wait_done_cb (gpointer user_data)
@@ -197,32 +220,56 @@ wait_done_cb (gpointer user_data)
   MaJob *job = user_data;
 
   job->wait_id = 0;
-  start_engine (job);
+  wait_more (job);
   return G_SOURCE_REMOVE;
 }
 
-/* The wait runs on the main loop, not in a worker: a thread held for
- * minutes per call would starve the pool. */
+static void
+trial_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MaJob *job = user_data;
+
+  job->trials_done++;
+  wait_more (job);
+}
+
+/* The min-idle wait, in parts on the main loop, never in a worker: a
+ * thread held for minutes per call would starve the pool. With a sample,
+ * trials run during it (memadvised(8), COLDNESS); planning at the end. */
+static void
+wait_more (MaJob *job)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean trial_next = job->trials_done < job->trials;
+  gint64 due
+      = job->wait_start
+        + (trial_next ? ma_trial_due_usec (job->trials_done, job->wait_usec) : job->wait_usec);
+
+  if (g_cancellable_is_cancelled (job->cancellable))
+    {
+      start_engine (job);
+      return;
+    }
+  if (due > now)
+    {
+      g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle%s", method_name (job),
+               job->sender, (due - now) / 1000, trial_next ? ", then a trial pageout" : "");
+      job->wait_id = g_timeout_add ((guint) ((due - now + 999) / 1000), wait_done_cb, job);
+      return;
+    }
+  if (trial_next)
+    run_step (job, ma_job_trial, trial_done_cb);
+  else
+    start_engine (job);
+}
+
 static void
 observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
 
-  if (job->wait_usec <= 0 || g_cancellable_is_cancelled (job->cancellable))
-    {
-      start_engine (job);
-      return;
-    }
-  g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", method_name (job),
-           job->sender, job->wait_usec / 1000);
-  job->wait_id = g_timeout_add ((guint) ((job->wait_usec + 999) / 1000), wait_done_cb, job);
-}
-
-static void
-observe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_observe (task_data);
-  g_task_return_boolean (task, TRUE);
+  job->wait_start = g_get_monotonic_time ();
+  wait_more (job);
 }
 
 static void
@@ -268,14 +315,9 @@ job_authorized (MaJob *job)
     }
 
   if (job->request->min_idle > 0)
-    {
-      g_autoptr (GTask) task = g_task_new (NULL, NULL, observe_done_cb, job);
-
-      g_task_set_task_data (task, job, NULL);
-      g_task_run_in_thread (task, observe_thread);
-      return;
-    }
-  start_engine (job);
+    run_step (job, ma_job_observe, observe_done_cb);
+  else
+    start_engine (job);
 }
 
 static void
@@ -336,22 +378,12 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  ma_job_open_targets (task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 polkit_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
-  g_autoptr (GTask) task = NULL;
 
   job->protection.polkit_pid = ma_authority_get_name_pid_finish (result);
-  task = g_task_new (NULL, NULL, open_done_cb, job);
-  g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, open_thread);
+  run_step (job, ma_job_open_targets, open_done_cb);
 }
 
 /* A sliding window of call times per uid. Root is not limited: it is

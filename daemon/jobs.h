@@ -46,8 +46,11 @@ typedef struct
   guint64 progress_planned; /* bytes planned over all targets */
   gint64 progress_last;     /* monotonic time of the last Progress */
   gint64 started;
-  gint64 wait_usec; /* min-idle: how long to wait before planning */
-  guint wait_id;    /* the main-loop timeout of that wait */
+  gint64 wait_usec;  /* min-idle: how long to wait before planning */
+  gint64 wait_start; /* monotonic: when that wait began */
+  guint trials;      /* MA_TRIALS once a target was sampled, else 0 */
+  guint trials_done;
+  guint wait_id; /* the main-loop timeout of the current part of the wait */
 } MaJob;
 
 /* Takes over @invocation and @request; replies to the call when done. */
@@ -57,8 +60,10 @@ void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboole
 /* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
 /* min-idle: starts the observations targets lack, samples the targets of a
- * pageout Reclaim, and sets job->wait_usec. */
+ * pageout Reclaim (then job->trials), and sets job->wait_usec. */
 void ma_job_observe (MaJob *job);
+/* During the wait (ma_trial_due_usec()): a trial pageout of each sampled target. */
+void ma_job_trial (MaJob *job);
 void ma_job_run_engine (MaJob *job);
 
 /* The a{sv} results entries (results.c). */

@@ -28,9 +28,11 @@ ranges_variant (const MaPlan *plan)
 guint64
 ma_job_target_advised (const MaJobTarget *t)
 {
-  /* The sample's pages still out were advised when they were sampled, and
-   * are part of the plan. */
-  return t->applied ? t->apply.advised_bytes + t->plan->sampled_out_bytes : 0;
+  /* The pages of the sample and the trials still out were advised during
+   * the min-idle wait, and are part of the plan. */
+  if (t->plan == NULL)
+    return 0;
+  return (t->applied ? t->apply.advised_bytes : 0) + t->plan->sampled_out_bytes;
 }
 
 const char *

@@ -21,6 +21,7 @@ sess_config_new_default (void)
   config->mode = g_strdup ("cold");
   config->percent = 30;
   config->min_free_swap_percent = 20;
+  config->refault_backoff_percent = 20;
   config->max_bytes_per_minute = 1024 * 1024 * 1024;
   config->screen_lock = TRUE;
   config->pressure = TRUE;
@@ -117,6 +118,7 @@ static const char *const known_keys[] = {
   "Mode",
   "Percent",
   "MinFreeSwapPercent",
+  "RefaultBackoffPercent",
   "MaxBytesPerMinute",
   "ScreenLock",
   "Pressure",
@@ -181,6 +183,10 @@ sess_config_load (SessConfig *config, const char *path, GError **error)
     goto fail;
   if (found)
     config->min_free_swap_percent = (guint) v;
+  if (!read_uint (kf, "RefaultBackoffPercent", 0, 100, &found, &v, error))
+    goto fail;
+  if (found)
+    config->refault_backoff_percent = (guint) v;
   if (!read_uint (kf, "PsiStallMs", 1, 10000, &found, &v, error))
     goto fail;
   if (found)

@@ -2,8 +2,9 @@
  *
  * The agent's rules, as functions of its configuration, an app's state and
  * the time, nothing else: never the app in front; an app once it has been
- * in the background for the configured delay; per-app back-off; pageout
- * falls back to cold when swap is short; a cap on bytes per minute.
+ * in the background for the configured delay, twice that when much of its
+ * last pageout came back; per-app back-off; pageout falls back to cold
+ * when swap is short; a cap on bytes per minute.
  * memadvise-session(1) describes them; reclaim.c applies them.
  */
 #include "config.h"
@@ -25,9 +26,9 @@ sess_policy_due (const SessConfig *config, const SessApp *app)
 {
   gint64 due;
 
-  if (app->focused || app->background_since < 0 || app->due_done)
+  if (app->focused || app->background_since < 0 || app->due_done || app->asking)
     return -1;
-  due = app->background_since + config->background_us;
+  due = app->background_since + config->background_us * (app->slow ? 2 : 1);
   if (app->last_reclaim != 0)
     due = MAX (due, app->last_reclaim + config->backoff_us);
   return due;
@@ -70,6 +71,32 @@ sess_policy_reclaimed (SessApp *app, guint front_count, gint64 now)
    * app that came to the front during the call starts afresh. */
   if (app->front_count == front_count)
     app->last_reclaim = now;
+  /* The longer wait was for this reclaim. */
+  app->slow = FALSE;
+}
+
+void
+sess_policy_paged_out (SessApp *app)
+{
+  app->refaults_unknown = TRUE;
+}
+
+gboolean
+sess_policy_wants_refaults (const SessApp *app)
+{
+  return app->refaults_unknown && !app->asking;
+}
+
+gboolean
+sess_policy_refaults (const SessConfig *config, SessApp *app, guint64 refaulted, guint64 paged_out)
+{
+  app->asking = FALSE;
+  app->refaults_unknown = FALSE;
+  /* Memory the app used again soon after a pageout was not cold: reclaim
+   * it later next time. Nothing left out (all forgotten) tells nothing. */
+  app->slow = paged_out > 0
+              && (double) refaulted * 100 > (double) paged_out * config->refault_backoff_percent;
+  return app->slow;
 }
 
 int

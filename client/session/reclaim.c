@@ -25,6 +25,7 @@ typedef struct
   char *unit;
   SessTrigger trigger;
   guint front_count; /* the app's when the call started */
+  gboolean pageout;
 } Call;
 
 static void kick (SessAgent *agent);
@@ -135,7 +136,9 @@ sess_reclaim_reschedule (SessAgent *agent)
 
       if (due < 0)
         continue;
-      if (due <= now)
+      if (due <= now && sess_policy_wants_refaults (app))
+        sess_refaults_ask (agent, app);
+      else if (due <= now)
         {
           app->due_done = TRUE;
           enqueue (agent, app, SESS_TRIGGER_BACKGROUND);
@@ -267,6 +270,8 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (app != NULL)
     sess_policy_reclaimed (app, call->front_count, now);
+  if (app != NULL && call->pageout && advised > 0)
+    sess_policy_paged_out (app);
 
   if (agent->pressure_episode && g_queue_is_empty (&agent->queue))
     {
@@ -310,6 +315,7 @@ send_call (SessAgent *agent, SessApp *app, SessTrigger trigger, guint64 budget)
   call->unit = g_strdup (app->unit);
   call->trigger = trigger;
   call->front_count = app->front_count;
+  call->pageout = g_str_equal (mode, "pageout");
   agent->calling = TRUE;
   g_debug ("ReclaimCgroup %s %s", app->cgroup, mode);
   ma_dbus_mem_advise1_call_reclaim_cgroup (agent->memadvised, app->cgroup, mode,

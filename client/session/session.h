@@ -22,7 +22,8 @@ typedef struct
   char *mode;           /* "cold" or "pageout" */
   guint percent;        /* 1-100 */
   guint min_free_swap_percent;
-  guint64 max_bytes_per_minute; /* 0: no cap */
+  guint refault_backoff_percent; /* more of a pageout back than this: wait twice as long */
+  guint64 max_bytes_per_minute;  /* 0: no cap */
   gboolean screen_lock;
   gboolean pressure;
   double pressure_recovered_avg10; /* PSI "some avg10" under which pressure has fallen */
@@ -44,11 +45,14 @@ typedef struct
   char *unit;   /* app-gnome-org.example.App-1234.scope */
   char *app_id; /* org.example.App */
   gboolean focused;
-  gint64 background_since; /* CLOCK_MONOTONIC µs; -1: unknown or focused */
-  gboolean due_done;       /* the background delay fired for this background period */
-  gint64 last_reclaim;     /* CLOCK_MONOTONIC µs; 0: never */
-  guint front_count;       /* times it came to the front: a call's reply
-                            * starts no back-off if it changed meanwhile */
+  gint64 background_since;   /* CLOCK_MONOTONIC µs; -1: unknown or focused */
+  gboolean due_done;         /* the background delay fired for this background period */
+  gint64 last_reclaim;       /* CLOCK_MONOTONIC µs; 0: never */
+  guint front_count;         /* times it came to the front: a call's reply
+                              * starts no back-off if it changed meanwhile */
+  gboolean refaults_unknown; /* its last reclaim paged out: ask what came back */
+  gboolean asking;           /* a PlanCgroup asks that now */
+  gboolean slow;             /* much came back: the delay before its next reclaim doubles */
 } SessApp;
 
 /* Bytes advised at a moment, for the rate cap. */
@@ -124,6 +128,17 @@ gboolean sess_policy_to_background (SessApp *app, gint64 since);
  * returned at @now: its back-off starts, unless it came to the front
  * meanwhile. */
 void sess_policy_reclaimed (SessApp *app, guint front_count, gint64 now);
+/* A pageout of @app advised memory: before its next background reclaim
+ * the agent asks what of it came back. */
+void sess_policy_paged_out (SessApp *app);
+/* Whether @app's background delay ends in asking that first. */
+gboolean sess_policy_wants_refaults (const SessApp *app);
+/* What came back: @refaulted of the @paged_out bytes memadvised's pageouts
+ * left out of @app's processes. More than RefaultBackoffPercent of it, and
+ * @app waits twice the background delay before its next reclaim; returns
+ * whether it does. */
+gboolean sess_policy_refaults (const SessConfig *config, SessApp *app, guint64 refaulted,
+                               guint64 paged_out);
 /* Longest in the background first (GCompareFunc of SessApp pointers). */
 int sess_policy_compare_idle (gconstpointer a, gconstpointer b);
 const char *sess_policy_choose_mode (const SessConfig *config, guint64 swap_total,
@@ -144,6 +159,10 @@ void sess_reclaim_reschedule (SessAgent *agent);
 void sess_reclaim_all (SessAgent *agent, SessTrigger trigger);
 void sess_reclaim_pressure (SessAgent *agent);
 void sess_reclaim_forget (SessAgent *agent, const char *unit);
+
+/* refaults.c: asks memadvised (PlanCgroup) what came back of @app's last
+ * pageout, then reschedules. */
+void sess_refaults_ask (SessAgent *agent, SessApp *app);
 
 /* screensaver.c */
 void sess_screensaver_init (SessAgent *agent);

@@ -133,16 +133,19 @@ gsize ma_refaults_get_size (const MaRefaults *refaults); /* memory it takes */
 guint64 ma_refaults_get_out_bytes (const MaRefaults *refaults);
 guint64 ma_refaults_get_hot_bytes (const MaRefaults *refaults);
 
-/* Access sampling (sample.c): a spread sample of a target's eligible
- * resident pages is paged out; after a wait, the sampled pages that came
- * back (or never left: the kernel keeps pages in use) mark their granule
- * of address space hot. */
+/* Access sampling (sample.c), during the min-idle wait of a pageout: a
+ * spread sample of a target's eligible resident pages is paged out at its
+ * start, and the budget itself during it (the trials); at its end,
+ * the pages that came back (or never left: the kernel keeps pages in use)
+ * are hot, page by page, and the spread sample's pages mark their granule
+ * of address space. memadvised(8), COLDNESS, says more. */
 typedef struct _MaSample MaSample;
 
 void ma_sample_free (MaSample *sample);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaSample, ma_sample_free)
 gboolean ma_sample_is_for (const MaSample *sample, MaTarget *target);
-guint64 ma_sample_get_bytes (const MaSample *sample); /* bytes advised as samples */
+/* Bytes process_madvise accepted for the sample and its trials. */
+guint64 ma_sample_get_bytes (const MaSample *sample);
 gint64 ma_sample_get_age_usec (const MaSample *sample);
 
 /* Where a plan's order came from, finest first. */
@@ -186,9 +189,9 @@ typedef struct
 
 /* Pages out a spread sample of @target's eligible resident memory for a
  * plan of @request (whose budget bounds it: at most a quarter of it). The
- * sample is what ma_target_plan() later reads back. NULL with @error when
- * the target cannot be read or advised; a sample of no pages when it has
- * nothing eligible or too small a budget. */
+ * sample is what ma_target_trial() and ma_target_plan() later read back.
+ * NULL with @error when the target cannot be read or advised; a sample of
+ * no pages when it has nothing eligible or too small a budget. */
 MaSample *ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error);
 
 /* One planned range: whole pages, every one resident when planned. */
@@ -206,8 +209,8 @@ typedef struct
   guint64 planned_bytes;  /* resident bytes the ranges cover */
   guint n_vmas;
   guint n_eligible_vmas;
-  GArray *ranges; /* MaRange, in the order they will be advised */
-  MaMemStat before;
+  GArray *ranges;   /* MaRange, in the order they will be advised */
+  MaMemStat before; /* with a sample: before the sample advised anything */
   gint64 plan_usec;
   gboolean swap_configured; /* FALSE: anonymous pageout frees nothing */
   guint threads;            /* threads ma_target_apply() will use */
@@ -223,8 +226,10 @@ typedef struct
   guint64 paged_out_bytes;
   guint64 refaulted_bytes;
   guint64 held_bytes;
-  /* The request's sample: bytes advised, and those still out now (they
-   * count in eligible_bytes and planned_bytes, not in ranges). */
+  /* Of the pages the request's sample and its trials advised, those in
+   * memory now (they came back, one swap-in each, or the kernel kept
+   * them) and those still out (they count in eligible_bytes and
+   * planned_bytes, not in ranges). */
   guint64 sampled_bytes;
   guint64 sampled_out_bytes;
   struct _MaPlanLearnt *learnt; /* for ma_refaults_update() */
@@ -255,6 +260,25 @@ typedef struct
  * MA_ERROR_EXITED if the target is gone before or during the work. */
 gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable,
                           MaProgressFunc progress, gpointer progress_data, MaApplyResult *out,
+                          GError **error);
+
+/* A min-idle wait of @wait_usec with a sample holds MA_TRIALS trials: the
+ * first is due halfway, each next one halfway through what is left, the
+ * plan at the end. Each tries what the ones before could not tell. */
+#define MA_TRIALS 2
+gint64 ma_trial_due_usec (guint trial, gint64 wait_usec);
+
+/* The trial, for a pageout (whatever @request's mode): plans @request's
+ * budget with @sample (of @target) as it reads back now, the request's
+ * refaults and holds, and pages it out with plan->threads threads, no
+ * progress. Which pages it advised and which the kernel kept is added to
+ * @sample, for the plan at the end of the wait: the trial's pages still
+ * out then are part of that plan, those back are hot. *@out_plan is the
+ * trial's plan once made (to be freed), applied as far as @out says, also
+ * when the advice stopped: cancelled between batches (MA_ERROR_CANCELLED;
+ * @sample then knows the pages that left) or the target gone. */
+gboolean ma_target_trial (MaTarget *target, const MaPlanRequest *request, MaSample *sample,
+                          GCancellable *cancellable, MaPlan **out_plan, MaApplyResult *out,
                           GError **error);
 
 /* What memadvised knows of @target after @plan (a pageout, applied as far

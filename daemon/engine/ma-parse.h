@@ -179,6 +179,9 @@ gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64
  * normalized list is sorted by start, without empty, overlapping or
  * adjacent runs. */
 void ma_runs_normalize (GArray *runs);
+/* Appends [start, end) after the last run (at or above its end), joined
+ * to it when they touch; nothing when empty. */
+void ma_runs_append (GArray *runs, guint64 start, guint64 end);
 guint64 ma_runs_bytes (const GArray *runs);
 /* New normalized lists from two normalized ones. */
 GArray *ma_runs_intersect (const GArray *a, const GArray *b);

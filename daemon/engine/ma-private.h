@@ -60,6 +60,10 @@ gboolean ma_pagemap_can_sweep (MaPagemap *pagemap);
 gboolean ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
                                    GError **error);
 
+/* Which pages of @runs (normalized) are resident now: a new normalized
+ * list, NULL with @error when pagemap cannot be read. */
+GArray *ma_target_resident_within (MaTarget *target, const GArray *runs, GError **error);
+
 /* Sweeps of pagemap over spans of candidates, done by helper threads while
  * the caller goes on planning (sweep.c). Threads inherit the caller's
  * credentials, so they read pagemap as it would. */
@@ -91,11 +95,16 @@ GArray *ma_refaults_out_runs (const MaRefaults *refaults);
 GArray *ma_refaults_hot_runs (const MaRefaults *refaults);
 gint64 ma_refaults_get_hot_found_usec (const MaRefaults *refaults);
 
-/* The sample's pages (normalized runs, one page each) that left when they
- * were advised (@left), or that the kernel kept (!@left). */
-GArray *ma_sample_runs (const MaSample *sample, gboolean left);
-/* Pages a granule of the sample spans. */
+/* What a sample knows (normalized runs): every page it and its trials
+ * advised, and those of them the kernel kept (resident right after the
+ * advice); the spread sample's pages (guint64 addresses, ascending), one
+ * per granule of ma_sample_get_granule_pages() pages. */
+const GArray *ma_sample_get_advised (const MaSample *sample);
+const GArray *ma_sample_get_kept (const MaSample *sample);
+const GArray *ma_sample_get_pages (const MaSample *sample);
 guint64 ma_sample_get_granule_pages (const MaSample *sample);
+/* The target's figures when the sample began, before anything was advised. */
+const MaMemStat *ma_sample_get_before (const MaSample *sample);
 
 /* Piece-wise selection when pages inside mappings are told apart
  * (pieces.c). A piece is a resident run with a key; lower keys go first,

@@ -118,20 +118,6 @@ ma_pagemap_free (MaPagemap *pagemap)
   g_free (pagemap);
 }
 
-static void
-append_run (GArray *runs, guint64 start, guint64 end)
-{
-  MaRange *last = runs->len > 0 ? &g_array_index (runs, MaRange, runs->len - 1) : NULL;
-
-  if (last != NULL && last->start + last->length == start)
-    {
-      last->length += end - start;
-      last->resident = last->length;
-      return;
-    }
-  g_array_append_vals (runs, &(MaRange){ start, end - start, end - start }, 1);
-}
-
 static gboolean
 scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
 {
@@ -162,7 +148,7 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
           return FALSE;
         }
       for (i = 0; i < n; i++)
-        append_run (runs, pagemap->vec[i].start, pagemap->vec[i].end);
+        ma_runs_append (runs, pagemap->vec[i].start, pagemap->vec[i].end);
       if (arg.walk_end <= pos)
         break; /* no progress: the range is gone */
       pos = arg.walk_end;
@@ -200,7 +186,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
         if ((pagemap->entries[i] & (PM_PRESENT | PM_FILE)) == PM_PRESENT)
           {
             guint64 addr = (page + i) * pagemap->page_size;
-            append_run (runs, addr, addr + pagemap->page_size);
+            ma_runs_append (runs, addr, addr + pagemap->page_size);
           }
       page += got;
     }
@@ -220,4 +206,27 @@ ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray
   if (pagemap->use_scan)
     return scan_runs (pagemap, start, end, runs, error);
   return pread_runs (pagemap, start, end, runs, error);
+}
+
+GArray *
+ma_target_resident_within (MaTarget *target, const GArray *runs, GError **error)
+{
+  g_autoptr (MaPagemap) pagemap = NULL;
+  g_autoptr (GArray) present = g_array_new (FALSE, FALSE, sizeof (MaRange));
+
+  if (runs->len == 0)
+    return g_steal_pointer (&present);
+  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
+  if (pagemap == NULL)
+    return NULL;
+  /* Run by run: the cost follows what is asked, not the span it lies in. */
+  for (guint i = 0; i < runs->len; i++)
+    {
+      const MaRange *r = &g_array_index (runs, MaRange, i);
+
+      if (!ma_pagemap_resident_runs (pagemap, r->start, r->start + r->length, present, error))
+        return NULL;
+    }
+  ma_runs_normalize (present);
+  return g_steal_pointer (&present);
 }

@@ -91,8 +91,8 @@ ma_runs_normalize (GArray *runs)
   g_array_set_size (runs, out);
 }
 
-static void
-append_run (GArray *runs, guint64 start, guint64 end)
+void
+ma_runs_append (GArray *runs, guint64 start, guint64 end)
 {
   MaRange *last = runs->len > 0 ? &g_array_index (runs, MaRange, runs->len - 1) : NULL;
 
@@ -132,7 +132,7 @@ combine (const GArray *a, const GArray *b, gboolean (*keep) (gboolean in_a, gboo
       if (next <= pos)
         break; /* lists not normalized: nothing sensible to add */
       if (keep (in_a, in_b))
-        append_run (out, pos, next);
+        ma_runs_append (out, pos, next);
       pos = next;
       if (ra != NULL && pos >= runs_end (ra))
         i++;
@@ -351,15 +351,15 @@ ma_page_set_to_runs (const MaPageSet *set)
 
       if (e->key & RUN_FLAG)
         {
-          append_run (runs, word * UNITS_PER_WORD * unit,
-                      (word + e->payload) * UNITS_PER_WORD * unit);
+          ma_runs_append (runs, word * UNITS_PER_WORD * unit,
+                          (word + e->payload) * UNITS_PER_WORD * unit);
           continue;
         }
       for (guint b = 0; b < UNITS_PER_WORD; b++)
         if (e->payload & (G_GUINT64_CONSTANT (1) << b))
           {
             guint64 u = word * UNITS_PER_WORD + b;
-            append_run (runs, u * unit, (u + 1) * unit);
+            ma_runs_append (runs, u * unit, (u + 1) * unit);
           }
     }
   return runs;

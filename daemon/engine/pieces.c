@@ -160,6 +160,76 @@ add_pieces (GArray *pieces, const GArray *runs, guint64 klass, const MaPagesInpu
     }
 }
 
+/* What the sample and its trials tell now that @resident is known: the
+ * pages they advised that are resident came back or were kept by the
+ * kernel, and are hot (added to @found; their bytes are the sampling's
+ * cost, plan->sampled_bytes: a page that came back within the advice
+ * looks kept, so kept ones count too); those still out are part of this
+ * call's reclaim (@sample_out). Each granule of the spread sample is hot
+ * or not by its page (@sampled). */
+static void
+read_sample (MaPlan *plan, const MaSample *sample, const GArray *resident, GArray *found,
+             GArray *sample_out, GArray *sampled)
+{
+  const GArray *kept = ma_sample_get_kept (sample);
+  const GArray *pages = ma_sample_get_pages (sample);
+  guint64 granule_bytes = ma_sample_get_granule_pages (sample) * ma_page_size ();
+  g_autoptr (GArray) left = ma_runs_subtract (ma_sample_get_advised (sample), kept);
+  g_autoptr (GArray) back = ma_runs_intersect (left, resident);
+  g_autoptr (GArray) out = ma_runs_subtract (left, resident);
+  g_autoptr (GArray) hot = ma_runs_union (kept, back);
+  g_autoptr (GArray) in_memory = ma_runs_intersect (ma_sample_get_advised (sample), resident);
+  guint cursor = 0;
+
+  plan->sampled_bytes = ma_runs_bytes (in_memory);
+  plan->sampled_out_bytes = ma_runs_bytes (out);
+  g_array_append_vals (found, hot->data, hot->len);
+  ma_runs_normalize (found);
+  g_array_append_vals (sample_out, out->data, out->len);
+  for (guint i = 0; i < pages->len; i++)
+    {
+      guint64 a = g_array_index (pages, guint64, i);
+      Sampled s = { a / granule_bytes, in_runs (hot, &cursor, a) };
+
+      g_array_append_val (sampled, s);
+    }
+}
+
+/* Pages found back now (@found) are held; the ones found before (@hot,
+ * at @hot_found_usec), while their hold lasts; after it they are only
+ * planned @last. Cold mode moves pages between lists and holds nothing. */
+static void
+split_hot (const MaPlanRequest *request, const GArray *hot, gint64 hot_found_usec, GArray *found,
+           gint64 now, GArray **held, GArray **last)
+{
+  g_autoptr (GArray) all_hot = ma_runs_union (hot, found);
+
+  if (request->mode != MA_MODE_PAGEOUT)
+    *held = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  else if (hot->len > 0 && now - hot_found_usec < request->hold_usec)
+    *held = g_array_ref (all_hot);
+  else
+    *held = g_array_copy (found);
+  *last = ma_runs_subtract (all_hot, *held);
+}
+
+/* The budget, page-granular, from the eligible bytes; the sample's and the
+ * trials' pages still out are part of what this call reclaims: eligible
+ * before it, and planned first. The rest from @pieces, in key order. */
+static void
+fill_budget (MaPlan *plan, const MaPlanRequest *request, GArray *pieces)
+{
+  gsize page = ma_page_size ();
+  guint64 budget, remaining;
+
+  plan->eligible_bytes += plan->sampled_out_bytes;
+  budget = ma_budget_pages (plan->eligible_bytes / page, request->percent, request->max_bytes, page)
+           * page;
+  remaining = budget > plan->sampled_out_bytes ? budget - plan->sampled_out_bytes : 0;
+  plan->planned_bytes
+      = plan->sampled_out_bytes + ma_pieces_select (pieces, remaining, plan->ranges);
+}
+
 gboolean
 ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in, GError **error)
 {
@@ -182,8 +252,7 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE, sizeof (MaPiece));
   gint64 now = g_get_monotonic_time ();
   gint64 hot_found_usec = 0;
-  guint64 granule_bytes = 0, budget, remaining;
-  gboolean hold_on;
+  guint64 granule_bytes = 0;
 
   out = refaults != NULL ? ma_refaults_out_runs (refaults)
                          : g_array_new (FALSE, FALSE, sizeof (MaRange));
@@ -200,55 +269,10 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   g_array_append_vals (found, came_back->data, came_back->len);
 
   if (sample != NULL)
-    {
-      g_autoptr (GArray) left = ma_sample_runs (sample, TRUE);
-      g_autoptr (GArray) kept = ma_sample_runs (sample, FALSE);
-      guint cursor = 0;
+    read_sample (plan, sample, in->resident, found, sample_out, sampled);
+  granule_bytes = sample != NULL ? ma_sample_get_granule_pages (sample) * page : 0;
 
-      granule_bytes = ma_sample_get_granule_pages (sample) * page;
-      plan->sampled_bytes = ma_sample_get_bytes (sample);
-      /* Both lists are single pages in address order: walk them together. */
-      for (guint i = 0, j = 0; i < left->len || j < kept->len;)
-        {
-          gboolean take_left = j >= kept->len
-                               || (i < left->len
-                                   && g_array_index (left, MaRange, i).start
-                                          < g_array_index (kept, MaRange, j).start);
-          const MaRange *r = take_left ? &g_array_index (left, MaRange, i++)
-                                       : &g_array_index (kept, MaRange, j++);
-
-          /* Runs of a normalized list may span several sampled pages only
-           * if they touch, which one page per granule never does. */
-          for (guint64 a = r->start; a < r->start + r->length; a += page)
-            {
-              gboolean back = in_runs (in->resident, &cursor, a);
-              gboolean is_hot = !take_left || back;
-              Sampled s = { a / granule_bytes, is_hot };
-
-              g_array_append_val (sampled, s);
-              g_array_append_vals (is_hot ? found : sample_out, &(MaRange){ a, page, page }, 1);
-            }
-        }
-      ma_runs_normalize (found);
-      ma_runs_normalize (sample_out);
-      plan->sampled_out_bytes = ma_runs_bytes (sample_out);
-    }
-
-  /* Pages found back now are held; the ones found before, while their
-   * hold lasts; after it they are only planned last. Cold mode moves
-   * pages between lists and holds nothing. */
-  hold_on = hot->len > 0 && now - hot_found_usec < request->hold_usec;
-  if (request->mode != MA_MODE_PAGEOUT)
-    held = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  else if (hold_on)
-    held = ma_runs_union (hot, found);
-  else
-    held = g_array_copy (found);
-  {
-    g_autoptr (GArray) all_hot = ma_runs_union (hot, found);
-    last = ma_runs_subtract (all_hot, held);
-  }
-
+  split_hot (request, hot, hot_found_usec, found, now, &held, &last);
   avail = ma_runs_subtract (in->resident, held);
   held_resident = ma_runs_intersect (in->resident, held);
   plan->held_bytes = ma_runs_bytes (held_resident);
@@ -258,14 +282,7 @@ ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *i
   add_pieces (pieces, normal, CLASS_NORMAL, in, sample != NULL ? sampled : NULL, granule_bytes);
   add_pieces (pieces, late, CLASS_LAST, in, NULL, 0);
 
-  /* The sample's pages still out are part of what this call reclaims:
-   * eligible before it, and planned. */
-  plan->eligible_bytes += plan->sampled_out_bytes;
-  budget = ma_budget_pages (plan->eligible_bytes / page, request->percent, request->max_bytes, page)
-           * page;
-  remaining = budget > plan->sampled_out_bytes ? budget - plan->sampled_out_bytes : 0;
-  plan->planned_bytes
-      = plan->sampled_out_bytes + ma_pieces_select (pieces, remaining, plan->ranges);
+  fill_budget (plan, request, pieces);
 
   plan->learnt = g_new0 (MaPlanLearnt, 1);
   plan->learnt->out = ma_runs_union (out_rest, sample_out);

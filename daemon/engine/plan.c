@@ -323,102 +323,166 @@ check_request (const MaPlanRequest *request, GError **error)
   return TRUE;
 }
 
-MaPlan *
-ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
+/* @request without what it knows of another process (a reused pid): that
+ * is no knowledge. Order address uses none. */
+static MaPlanRequest
+own_request (const MaPlanRequest *request, MaTarget *target)
 {
-  g_autoptr (MaPlan) plan = NULL;
-  g_autoptr (GArray) vmas = NULL;
-  g_autoptr (GArray) runs = NULL;
-  g_autoptr (GArray) candidates = NULL;
-  g_autofree guint *ranked = NULL;
-  g_autofree guint *order = NULL;
-  g_autofree guint *first = NULL;
-  g_autofree guint *of_vma = NULL;
-  const MaObservation *observation = NULL;
-  gsize page_size = ma_page_size ();
-  gint64 t0 = g_get_monotonic_time ();
-  guint64 swap_total = 0, swap_used = 0, budget;
+  MaPlanRequest mine = *request;
+
+  if (mine.order != MA_ORDER_COLDEST
+      || (mine.observation != NULL && !ma_observation_is_for (mine.observation, target)))
+    mine.observation = NULL;
+  if (mine.order != MA_ORDER_COLDEST
+      || (mine.refaults != NULL && !ma_refaults_is_for (mine.refaults, target)))
+    mine.refaults = NULL;
+  if (mine.order != MA_ORDER_COLDEST
+      || (mine.sample != NULL && !ma_sample_is_for (mine.sample, target)))
+    mine.sample = NULL;
+  return mine;
+}
+
+/* The mappings, the candidates among them (in address order) and their
+ * resident runs: cache->first[i] .. first[i + 1] are candidate i's. */
+static gboolean
+read_mappings (MaTarget *target, gboolean smaps, GArray *vmas, GArray *candidates, GArray *runs,
+               guint **first, GError **error)
+{
+  const char *file = smaps ? "smaps" : "maps";
+  g_autofree char *text = NULL;
   RunCache cache;
-  MaStatus status;
-  guint i, n = 0, n_ranked = 0;
+  gsize len;
 
-  if (!check_request (request, error))
-    return NULL;
+  if (!smaps && ma_probe_pagemap_scan ())
+    {
+      g_autoptr (GArray) swept = g_array_new (FALSE, FALSE, sizeof (MaRange));
 
-  plan = g_new0 (MaPlan, 1);
+      if (!read_maps_sweeping (target, vmas, candidates, swept, error))
+        return FALSE;
+      *first = g_new (guint, candidates->len + 1);
+      ma_runs_assign ((const MaRange *) swept->data, swept->len, (const MaVma *) vmas->data,
+                      (const guint *) candidates->data, candidates->len, runs, *first);
+      return TRUE;
+    }
+
+  text = ma_read_file_at (ma_target_get_proc_fd (target), file, &len, error);
+  if (text == NULL)
+    return FALSE;
+  if (!ma_smaps_parse (text, len, vmas, error))
+    {
+      g_prefix_error (error, "%s of process %d: ", file, (int) ma_target_get_pid (target));
+      return FALSE;
+    }
+  if (!smaps)
+    flags_from_maps (vmas, 0);
+  /* The kernel lists mappings in address order, so candidates are too. */
+  add_candidates (vmas, 0, candidates);
+  *first = g_new (guint, candidates->len + 1);
+  cache = (RunCache){
+    (const MaVma *) vmas->data,
+    (const guint *) candidates->data,
+    candidates->len,
+    runs,
+    *first,
+    NULL,
+  };
+  return read_residency (target, &cache, error);
+}
+
+/* Pages of one mapping told apart (refaults, a sample): planned piece by
+ * piece, ties in the mappings' rank @order. */
+static gboolean
+plan_pieces (MaPlan *plan, const MaPlanRequest *request, const RunCache *cache, const guint *order,
+             guint n_ranked, GError **error)
+{
+  g_autoptr (GArray) resident = g_array_copy (cache->runs);
+  g_autofree guint *rank = g_new0 (guint, MAX (cache->n, 1));
+  MaPagesInput in = { cache->vmas, cache->candidates, cache->n, rank, resident };
+
+  ma_runs_normalize (resident);
+  for (guint i = 0; i < n_ranked; i++)
+    rank[cache->of_vma[order[i]]] = i;
+  if (!ma_plan_pages (plan, request, &in, error))
+    return FALSE;
+  /* Knowledge that holds no page (all of it forgotten) told nothing. */
+  if (request->sample == NULL && ma_refaults_get_out_bytes (request->refaults) == 0
+      && ma_refaults_get_hot_bytes (request->refaults) == 0)
+    plan->coldness_source
+        = request->observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
+  return TRUE;
+}
+
+/* Pages of a mapping nobody referenced since the observation began are
+ * known idle for its age; of the rest, only the mapping's share is known.
+ * An observation younger than a second knows nothing yet: "idle for 0 s"
+ * is not idle. */
+static void
+count_idle (MaPlan *plan, const MaObservation *observation, const RunCache *cache)
+{
+  if (observation != NULL && ma_observation_get_age_usec (observation) < G_USEC_PER_SEC)
+    observation = NULL;
+  for (guint i = 0; observation != NULL && i < plan->ranges->len; i++)
+    {
+      const MaRange *range = &g_array_index (plan->ranges, MaRange, i);
+      guint c = cache_find (cache, range->start);
+
+      if (c != G_MAXUINT && cache->vmas[cache->candidates[c]].referenced == 0)
+        plan->idle_bytes += range->resident;
+    }
+  plan->idle_usec = observation != NULL ? ma_observation_get_age_usec (observation) : 0;
+  plan->unknown_age_bytes = plan->planned_bytes - plan->idle_bytes;
+}
+
+static MaPlan *
+plan_new (const MaPlanRequest *request)
+{
+  MaPlan *plan = g_new0 (MaPlan, 1);
+  guint64 swap_total = 0, swap_used = 0;
+
   plan->mode = request->mode;
   plan->threads = request->mode == MA_MODE_COLD ? 1
                   : request->threads > 0        ? request->threads
                                                 : MAX (g_get_num_processors (), 1);
   plan->ranges = g_array_new (FALSE, FALSE, sizeof (MaRange));
   plan->swap_configured = ma_probe_swap (&swap_total, &swap_used, NULL) && swap_total > 0;
+  return plan;
+}
 
+MaPlan *
+ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
+{
+  g_autoptr (MaPlan) plan = NULL;
+  g_autoptr (GArray) vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
+  g_autoptr (GArray) runs = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree guint *ranked = NULL;
+  g_autofree guint *order = NULL;
+  g_autofree guint *first = NULL;
+  g_autofree guint *of_vma = NULL;
+  MaPlanRequest mine;
+  gsize page_size = ma_page_size ();
+  gint64 t0 = g_get_monotonic_time ();
+  RunCache cache;
+  MaStatus status;
+  guint i, n, n_ranked = 0;
+
+  if (!check_request (request, error))
+    return NULL;
+  mine = own_request (request, target);
+  request = &mine;
+  plan = plan_new (request);
   if (!ma_target_read_status (target, &status, error))
     return NULL;
-  plan->before = status.mem;
-
-  if (request->observation != NULL && request->order == MA_ORDER_COLDEST
-      && ma_observation_is_for (request->observation, target))
-    observation = request->observation;
-  /* Knowledge of another process (a reused pid) is no knowledge. */
-  if (request->order == MA_ORDER_COLDEST
-      && ((request->refaults != NULL && !ma_refaults_is_for (request->refaults, target))
-          || (request->sample != NULL && !ma_sample_is_for (request->sample, target))))
-    {
-      MaPlanRequest mine = *request;
-
-      if (mine.refaults != NULL && !ma_refaults_is_for (mine.refaults, target))
-        mine.refaults = NULL;
-      if (mine.sample != NULL && !ma_sample_is_for (mine.sample, target))
-        mine.sample = NULL;
-      return ma_target_plan (target, &mine, error);
-    }
+  /* With a sample: the process as it was before the sample advised anything. */
+  plan->before = request->sample != NULL ? *ma_sample_get_before (request->sample) : status.mem;
 
   /* smaps costs a walk of every page of every mapping in the kernel; it is
    * read only when its VmFlags (something is locked) or its Referenced
    * counts (an observation ranks the mappings) are needed. */
-  plan->read_smaps = status.vm_lck > 0 || observation != NULL;
-  vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
-  candidates = g_array_new (FALSE, FALSE, sizeof (guint));
-  runs = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  if (!plan->read_smaps && ma_probe_pagemap_scan ())
-    {
-      g_autoptr (GArray) swept = g_array_new (FALSE, FALSE, sizeof (MaRange));
-
-      if (!read_maps_sweeping (target, vmas, candidates, swept, error))
-        return NULL;
-      n = candidates->len;
-      first = g_new (guint, n + 1);
-      ma_runs_assign ((const MaRange *) swept->data, swept->len, (const MaVma *) vmas->data,
-                      (const guint *) candidates->data, n, runs, first);
-    }
-  else
-    {
-      const char *file = plan->read_smaps ? "smaps" : "maps";
-      g_autofree char *text = NULL;
-      gsize len;
-
-      text = ma_read_file_at (ma_target_get_proc_fd (target), file, &len, error);
-      if (text == NULL)
-        return NULL;
-      if (!ma_smaps_parse (text, len, vmas, error))
-        {
-          g_prefix_error (error, "%s of process %d: ", file, (int) ma_target_get_pid (target));
-          return NULL;
-        }
-      g_clear_pointer (&text, g_free);
-      if (!plan->read_smaps)
-        flags_from_maps (vmas, 0);
-      /* The kernel lists mappings in address order, so candidates are too. */
-      add_candidates (vmas, 0, candidates);
-      n = candidates->len;
-      first = g_new (guint, n + 1);
-      cache = (RunCache){
-        (const MaVma *) vmas->data, (const guint *) candidates->data, n, runs, first, NULL
-      };
-      if (!read_residency (target, &cache, error))
-        return NULL;
-    }
+  plan->read_smaps = status.vm_lck > 0 || request->observation != NULL;
+  if (!read_mappings (target, plan->read_smaps, vmas, candidates, runs, &first, error))
+    return NULL;
+  n = candidates->len;
   plan->n_vmas = vmas->len;
   plan->n_eligible_vmas = n;
   of_vma = g_new (guint, MAX (vmas->len, 1));
@@ -433,70 +497,34 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
   for (i = 0; i < n; i++)
     {
       MaVma *vma = &g_array_index (vmas, MaVma, g_array_index (candidates, guint, i));
-      guint k;
 
       vma->rss = 0;
-      for (k = first[i]; k < first[i + 1]; k++)
+      for (guint k = first[i]; k < first[i + 1]; k++)
         vma->rss += g_array_index (runs, MaRange, k).length;
       plan->eligible_bytes += vma->rss;
       if (vma->rss > 0)
         ranked[n_ranked++] = g_array_index (candidates, guint, i);
     }
-
   order = g_new (guint, MAX (n_ranked, 1));
   ma_rank_vmas ((const MaVma *) vmas->data, ranked, n_ranked, request->order, order);
 
-  if (request->order == MA_ORDER_COLDEST && (request->refaults != NULL || request->sample != NULL))
+  plan->coldness_source = request->observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
+  if (request->refaults != NULL || request->sample != NULL)
     {
-      /* Pages of one mapping told apart: planned piece by piece. */
-      g_autoptr (GArray) resident = g_array_copy (runs);
-      g_autofree guint *rank = g_new0 (guint, MAX (n, 1));
-      MaPagesInput in = {
-        (const MaVma *) vmas->data, (const guint *) candidates->data, n, rank, resident,
-      };
-
-      ma_runs_normalize (resident);
-      for (i = 0; i < n_ranked; i++)
-        rank[of_vma[order[i]]] = i;
-      if (!ma_plan_pages (plan, request, &in, error))
+      if (!plan_pieces (plan, request, &cache, order, n_ranked, error))
         return NULL;
-      /* Knowledge that holds no page (all of it forgotten) told nothing. */
-      if (request->sample == NULL && ma_refaults_get_out_bytes (request->refaults) == 0
-          && ma_refaults_get_hot_bytes (request->refaults) == 0)
-        plan->coldness_source = observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
     }
-  else
-    {
-      budget = ma_budget_pages (plan->eligible_bytes / page_size, request->percent,
-                                request->max_bytes, page_size);
-      if (!ma_plan_select ((const MaVma *) vmas->data, order, n_ranked, budget, page_size,
-                           cached_runs, &cache, plan->ranges, &plan->planned_bytes, error))
-        return NULL;
-      plan->coldness_source = observation != NULL ? MA_COLDNESS_REFERENCED : MA_COLDNESS_NONE;
-    }
-
-  /* Pages of a mapping nobody referenced since the observation began are
-   * known idle for its age; of the rest, only the mapping's share is known.
-   * An observation younger than a second knows nothing yet: "idle for 0 s"
-   * is not idle. */
-  if (observation != NULL && ma_observation_get_age_usec (observation) < G_USEC_PER_SEC)
-    observation = NULL;
-  for (i = 0; observation != NULL && i < plan->ranges->len; i++)
-    {
-      const MaRange *range = &g_array_index (plan->ranges, MaRange, i);
-      guint c = cache_find (&cache, range->start);
-
-      if (c != G_MAXUINT
-          && g_array_index (vmas, MaVma, g_array_index (candidates, guint, c)).referenced == 0)
-        plan->idle_bytes += range->resident;
-    }
-  plan->idle_usec = observation != NULL ? ma_observation_get_age_usec (observation) : 0;
-  plan->unknown_age_bytes = plan->planned_bytes - plan->idle_bytes;
+  else if (!ma_plan_select ((const MaVma *) vmas->data, order, n_ranked,
+                            ma_budget_pages (plan->eligible_bytes / page_size, request->percent,
+                                             request->max_bytes, page_size),
+                            page_size, cached_runs, &cache, plan->ranges, &plan->planned_bytes,
+                            error))
+    return NULL;
+  count_idle (plan, request->observation, &cache);
 
   /* What was read must still describe the process the pidfd holds. */
   if (!ma_target_check_alive (target, error))
     return NULL;
-
   plan->plan_usec = g_get_monotonic_time () - t0;
   return g_steal_pointer (&plan);
 }

@@ -99,29 +99,6 @@ plan_runs (const MaPlan *plan)
   return runs;
 }
 
-/* Which of @runs are resident now: one pagemap read over each. */
-static GArray *
-resident_within (MaTarget *target, const GArray *runs, GError **error)
-{
-  g_autoptr (MaPagemap) pagemap = NULL;
-  g_autoptr (GArray) present = g_array_new (FALSE, FALSE, sizeof (MaRange));
-
-  if (runs->len == 0)
-    return g_steal_pointer (&present);
-  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
-  if (pagemap == NULL)
-    return NULL;
-  for (guint i = 0; i < runs->len; i++)
-    {
-      const MaRange *r = &g_array_index (runs, MaRange, i);
-
-      if (!ma_pagemap_resident_runs (pagemap, r->start, r->start + r->length, present, error))
-        return NULL;
-    }
-  ma_runs_normalize (present);
-  return g_steal_pointer (&present);
-}
-
 static MaRefaults *
 refaults_new (MaTarget *target, GArray *out, GArray *hot, gint64 hot_found_usec)
 {
@@ -167,8 +144,8 @@ ma_refaults_update (MaTarget *target, const MaPlan *plan, gboolean applied, cons
       hot_found_usec = previous != NULL ? previous->hot_found_usec : 0;
       if (sample != NULL && ma_sample_is_for (sample, target))
         {
-          g_autoptr (GArray) left = ma_sample_runs (sample, TRUE);
-          g_autoptr (GArray) kept = ma_sample_runs (sample, FALSE);
+          const GArray *kept = ma_sample_get_kept (sample);
+          g_autoptr (GArray) left = ma_runs_subtract (ma_sample_get_advised (sample), kept);
           g_autoptr (GArray) new_out = ma_runs_union (out, left);
           g_autoptr (GArray) new_hot = ma_runs_union (hot, kept);
 
@@ -182,7 +159,7 @@ ma_refaults_update (MaTarget *target, const MaPlan *plan, gboolean applied, cons
   if (plan != NULL && applied && plan->mode == MA_MODE_PAGEOUT && plan->ranges->len > 0)
     {
       g_autoptr (GArray) planned = plan_runs (plan);
-      g_autoptr (GArray) present = resident_within (target, planned, error);
+      g_autoptr (GArray) present = ma_target_resident_within (target, planned, error);
       g_autoptr (GArray) left = NULL;
       g_autoptr (GArray) kept = NULL;
       g_autoptr (GArray) new_out = NULL;

@@ -1,19 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * Access sampling by trapping, for a first contact with a process.
+ * Access sampling by trapping, during the min-idle wait of a pageout.
  *
- * One resident eligible page of every granule of address space (64 pages,
- * 256 KiB, or larger when the budget is small) is paged out with
- * MADV_PAGEOUT, and pagemap is read at once: the pages the kernel kept
- * (in use, or shared) are hot already. The plan made after the caller's
- * wait reads the residency of every candidate anyway: a sampled page
- * resident again came back, and marks its granule hot; one still out is
- * cold, and counts toward the budget (it is already paged out). A sampled
- * cold page costs nothing; a hot one costs one swap-in.
+ * At the start of the wait one resident eligible page of every granule of
+ * address space (64 pages, 256 KiB, or larger when the budget is small) is
+ * paged out with MADV_PAGEOUT, and pagemap is read at once: the pages the
+ * kernel kept (in use, or shared) are hot already. Which page of a granule
+ * is sampled is a hash of the granule's address, so that a pattern with a
+ * period (every 8th page hot) is not met at the same offset everywhere.
  *
- * Which page of a granule is sampled is a hash of the granule's address,
- * so that a pattern with a period (every 8th page hot) is not met at the
- * same offset everywhere.
+ * Halfway through the wait comes a trial: the budget itself, planned
+ * coldest first by what is known then (the spread sample read back,
+ * refault feedback, held pages), is paged out. A spread sample only ranks
+ * granules; when hot pages are spread evenly (every 8th page of a large
+ * buffer), every granule looks alike and only pages that were paged out
+ * can tell hot from cold. A second trial halfway through what is left
+ * tries the part of the budget that came back of the first (MA_TRIALS,
+ * ma_trial_due_usec()). The plan at the end of the wait reads the
+ * residency of every candidate anyway: a page of the sample or a trial
+ * resident again came back and is hot, page by page; one still out is
+ * cold and counts toward the budget (it is already paged out). The rest
+ * of the budget is topped up from the coldest pages not known hot
+ * (pieces.c). A cold page advised here costs nothing; a hot one costs one
+ * swap-in during the wait (the plan's sampled_bytes).
  */
 #include "config.h"
 
@@ -29,10 +38,12 @@ struct _MaSample
   pid_t pid;
   guint64 start_time;
   gint64 started_usec;
+  MaMemStat before; /* the process before anything was advised */
   guint64 granule_pages;
-  GArray *pages; /* guint64 addresses, ascending */
-  GArray *left;  /* gboolean per page: not resident right after the advice */
-  guint64 bytes;
+  GArray *pages;   /* guint64: the spread sample's pages, ascending */
+  GArray *advised; /* normalized runs: every page the sample and its trials advised */
+  GArray *kept;    /* normalized runs: those of them resident right after their advice */
+  guint64 bytes;   /* bytes process_madvise accepted for them */
 };
 
 void
@@ -41,7 +52,8 @@ ma_sample_free (MaSample *sample)
   if (sample == NULL)
     return;
   g_array_unref (sample->pages);
-  g_array_unref (sample->left);
+  g_array_unref (sample->advised);
+  g_array_unref (sample->kept);
   g_free (sample);
 }
 
@@ -70,18 +82,61 @@ ma_sample_get_granule_pages (const MaSample *sample)
   return sample->granule_pages;
 }
 
-GArray *
-ma_sample_runs (const MaSample *sample, gboolean left)
+const GArray *
+ma_sample_get_pages (const MaSample *sample)
 {
-  GArray *runs = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  gsize page = ma_page_size ();
+  return sample->pages;
+}
 
-  for (guint i = 0; i < sample->pages->len; i++)
-    if (g_array_index (sample->left, gboolean, i) == left)
-      g_array_append_vals (runs,
-                           &(MaRange){ g_array_index (sample->pages, guint64, i), page, page }, 1);
-  ma_runs_normalize (runs);
-  return runs;
+const GArray *
+ma_sample_get_advised (const MaSample *sample)
+{
+  return sample->advised;
+}
+
+const GArray *
+ma_sample_get_kept (const MaSample *sample)
+{
+  return sample->kept;
+}
+
+const MaMemStat *
+ma_sample_get_before (const MaSample *sample)
+{
+  return &sample->before;
+}
+
+/* Records pages advised to leave, @planned (normalized), as the kernel
+ * left them. After a whole advice, those resident right after were kept
+ * (in use) or came back at once: hot. After one cut short, only the pages
+ * that left are known to have been advised, and without pagemap none is. */
+static void
+record_advice (MaSample *sample, MaTarget *target, const GArray *planned, gboolean whole)
+{
+  g_autoptr (GArray) present = ma_target_resident_within (target, planned, NULL);
+  g_autoptr (GArray) advised = NULL;
+  g_autoptr (GArray) kept = NULL;
+
+  if (present == NULL && !whole)
+    return;
+  if (present == NULL)
+    present = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  if (whole)
+    {
+      advised = ma_runs_union (sample->advised, planned);
+      kept = ma_runs_union (sample->kept, present);
+    }
+  else
+    {
+      g_autoptr (GArray) left = ma_runs_subtract (planned, present);
+
+      advised = ma_runs_union (sample->advised, left);
+      kept = g_array_ref (sample->kept);
+    }
+  g_array_unref (sample->advised);
+  sample->advised = g_steal_pointer (&advised);
+  g_array_unref (sample->kept);
+  sample->kept = g_steal_pointer (&kept);
 }
 
 static guint64
@@ -145,42 +200,76 @@ pick_pages (const GArray *runs, guint64 granule_bytes, GArray *pages)
     }
 }
 
+/* A plan of single pages, one range each. */
+static MaPlan *
+plan_of_pages (const GArray *pages)
+{
+  MaPlan *plan = g_new0 (MaPlan, 1);
+  gsize page = ma_page_size ();
+
+  plan->mode = MA_MODE_PAGEOUT;
+  plan->threads = 1;
+  plan->ranges = g_array_sized_new (FALSE, FALSE, sizeof (MaRange), pages->len);
+  for (guint i = 0; i < pages->len; i++)
+    g_array_append_vals (plan->ranges, &(MaRange){ g_array_index (pages, guint64, i), page, page },
+                         1);
+  plan->planned_bytes = (guint64) pages->len * page;
+  return plan;
+}
+
+/* Keeps every stride-th page so that at most @most are left. */
+static void
+thin_out (GArray *pages, guint64 most)
+{
+  guint stride = (pages->len + most - 1) / most;
+  guint kept = 0;
+
+  if (pages->len <= most)
+    return;
+  for (guint i = 0; i < pages->len; i += stride)
+    g_array_index (pages, guint64, kept++) = g_array_index (pages, guint64, i);
+  g_array_set_size (pages, kept);
+}
+
 MaSample *
 ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error)
 {
   g_autoptr (MaSample) sample = g_new0 (MaSample, 1);
+  /* Every resident eligible page but those held for coming back: they are
+   * known hot, and sampling one would only cost a swap-in. */
   MaPlanRequest all = {
     .mode = MA_MODE_PAGEOUT,
     .percent = 100,
-    .order = MA_ORDER_ADDRESS,
+    .order = MA_ORDER_COLDEST,
     .threads = 1,
+    .refaults = request->refaults,
+    .hold_usec = request->hold_usec,
   };
   g_autoptr (MaPlan) everything = NULL;
   g_autoptr (MaPlan) advice = NULL;
   g_autoptr (GArray) runs = NULL;
-  g_autoptr (GArray) present = NULL;
-  g_autoptr (MaPagemap) pagemap = NULL;
   MaApplyResult result;
   gsize page = ma_page_size ();
-  guint64 eligible_pages, budget, granule = GRANULE_PAGES;
-  guint i, r;
+  guint64 eligible_pages, most;
 
   sample->pid = ma_target_get_pid (target);
   sample->start_time = ma_target_get_start_time (target);
   sample->started_usec = g_get_monotonic_time ();
   sample->pages = g_array_new (FALSE, FALSE, sizeof (guint64));
-  sample->left = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  sample->advised = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  sample->kept = g_array_new (FALSE, FALSE, sizeof (MaRange));
 
-  /* Every resident eligible page, by address: a plan of all of it. */
   everything = ma_target_plan (target, &all, error);
   if (everything == NULL)
     return NULL;
+  sample->before = everything->before;
   eligible_pages = everything->eligible_bytes / page;
-  budget = ma_budget_pages (eligible_pages, request->percent, request->max_bytes, page);
-  if (budget / SAMPLE_SHARE_OF_BUDGET == 0)
+  most = ma_budget_pages (eligible_pages, request->percent, request->max_bytes, page)
+         / SAMPLE_SHARE_OF_BUDGET;
+  if (most == 0)
     return g_steal_pointer (&sample);
-  sample->granule_pages = granule;
-  while (eligible_pages / sample->granule_pages + 1 > budget / SAMPLE_SHARE_OF_BUDGET
+  sample->granule_pages = GRANULE_PAGES;
+  while (eligible_pages / sample->granule_pages + 1 > most
          && sample->granule_pages < MAX_GRANULE_PAGES)
     sample->granule_pages *= 2;
 
@@ -189,67 +278,56 @@ ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error
   pick_pages (runs, sample->granule_pages * page, sample->pages);
   /* Sparse memory touches more granules than its size says: thin the
    * sample out to its share of the budget. */
-  if (sample->pages->len > budget / SAMPLE_SHARE_OF_BUDGET)
-    {
-      guint stride = (sample->pages->len + budget / SAMPLE_SHARE_OF_BUDGET - 1)
-                     / (budget / SAMPLE_SHARE_OF_BUDGET);
-      guint kept = 0;
-
-      for (i = 0; i < sample->pages->len; i += stride)
-        g_array_index (sample->pages, guint64, kept++) = g_array_index (sample->pages, guint64, i);
-      g_array_set_size (sample->pages, kept);
-    }
+  thin_out (sample->pages, most);
   if (sample->pages->len == 0)
     return g_steal_pointer (&sample);
 
-  advice = g_new0 (MaPlan, 1);
-  advice->mode = MA_MODE_PAGEOUT;
-  advice->threads = 1;
-  advice->ranges = g_array_sized_new (FALSE, FALSE, sizeof (MaRange), sample->pages->len);
-  for (i = 0; i < sample->pages->len; i++)
-    g_array_append_vals (advice->ranges,
-                         &(MaRange){ g_array_index (sample->pages, guint64, i), page, page }, 1);
-  advice->planned_bytes = (guint64) sample->pages->len * page;
+  advice = plan_of_pages (sample->pages);
   if (!ma_target_apply (target, advice, NULL, NULL, NULL, &result, error))
     return NULL;
   sample->bytes = result.advised_bytes;
-
-  /* Which sampled pages left: one sweep over their span. */
-  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
-  if (pagemap == NULL)
-    return NULL;
-  present = g_array_new (FALSE, FALSE, sizeof (MaRange));
-  if (ma_pagemap_can_sweep (pagemap))
-    {
-      if (!ma_pagemap_resident_runs (pagemap, g_array_index (sample->pages, guint64, 0),
-                                     g_array_index (sample->pages, guint64, sample->pages->len - 1)
-                                         + page,
-                                     present, error))
-        return NULL;
-    }
-  else
-    {
-      /* pread reads every entry of a span, holes too: page by page. */
-      for (i = 0; i < sample->pages->len; i++)
-        {
-          guint64 addr = g_array_index (sample->pages, guint64, i);
-
-          if (!ma_pagemap_resident_runs (pagemap, addr, addr + page, present, error))
-            return NULL;
-        }
-    }
-  for (i = 0, r = 0; i < sample->pages->len; i++)
-    {
-      guint64 addr = g_array_index (sample->pages, guint64, i);
-      gboolean left;
-
-      while (r < present->len
-             && g_array_index (present, MaRange, r).start
-                        + g_array_index (present, MaRange, r).length
-                    <= addr)
-        r++;
-      left = !(r < present->len && g_array_index (present, MaRange, r).start <= addr);
-      g_array_append_val (sample->left, left);
-    }
+  g_array_unref (runs);
+  runs = g_array_copy (advice->ranges);
+  ma_runs_normalize (runs);
+  record_advice (sample, target, runs, TRUE);
   return g_steal_pointer (&sample);
+}
+
+gint64
+ma_trial_due_usec (guint trial, gint64 wait_usec)
+{
+  return wait_usec - (wait_usec >> MIN (trial + 1, 62));
+}
+
+gboolean
+ma_target_trial (MaTarget *target, const MaPlanRequest *request, MaSample *sample,
+                 GCancellable *cancellable, MaPlan **out_plan, MaApplyResult *out, GError **error)
+{
+  MaPlanRequest with_sample = *request;
+  g_autoptr (GArray) planned = NULL;
+  g_autoptr (GError) local_error = NULL;
+  MaPlan *plan;
+  gboolean whole;
+
+  *out = (MaApplyResult){ 0 };
+  *out_plan = NULL;
+  g_return_val_if_fail (ma_sample_is_for (sample, target), FALSE);
+  with_sample.mode = MA_MODE_PAGEOUT;
+  with_sample.sample = sample;
+  plan = ma_target_plan (target, &with_sample, error);
+  if (plan == NULL)
+    return FALSE;
+  *out_plan = plan;
+  whole = ma_target_apply (target, plan, cancellable, NULL, NULL, out, &local_error);
+  sample->bytes += out->advised_bytes;
+  planned = g_array_copy (plan->ranges);
+  ma_runs_normalize (planned);
+  /* What left is known also when the advice stopped early, unless the
+   * target is gone. */
+  if (whole || !g_error_matches (local_error, MA_ERROR, MA_ERROR_EXITED))
+    record_advice (sample, target, planned, whole);
+  if (whole)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }

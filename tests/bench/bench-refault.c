@@ -13,23 +13,33 @@
  *
  *   memadvise  the engine as memadvised runs it for `reclaim -m pageout
  *              --min-idle 8` under its shipped unit (no clear_refs):
- *              ma_target_sample, --observe-ms (8 s) while the threads run,
- *              ma_target_plan (order coldest, with the sample),
- *              ma_target_apply (pageout).
+ *              ma_target_sample, --observe-ms (8 s) while the threads
+ *              run with ma_target_trial as memadvised times them
+ *              (ma_trial_due_usec), ma_target_plan (order coldest, with
+ *              the sample), ma_target_apply (pageout).
  *   original   the original memadvise tool's selection, re-implemented
  *              here: eligible regions of /proc/PID/maps (anonymous,
  *              private, rw, not x, not [stack]/[vvar]/[vdso]/[vsyscall]),
  *              largest first, each taken whole until PERCENT of the total
- *              RSS is passed, advised with one process_madvise(MADV_PAGEOUT).
+ *              RSS is passed, advised with one process_madvise(MADV_PAGEOUT),
+ *              after the same wait.
  *
- * For both it prints: bytes paged out (advised, swap growth, pages the
- * target's pagemap shows swapped, per region), refaults during the pageout
- * and in the 5 s after (major faults of the target, /proc/PID/stat field
- * 12; swap-ins as the drop of the target's swapped pages; and the system's
- * pswpin), the fraction of the paged-out pages faulted back within 5 s
- * (counting those faulted back while the pageout still ran), and the hot
- * threads' touch rates before and after (from the pageout's start to the
- * end of the 5 s).
+ * For both it prints: bytes paged out by the call (advised, swap growth,
+ * pages the target's pagemap shows swapped right after, per region), and
+ * refaults in two windows, each as major faults of the target
+ * (/proc/PID/stat field 12) and the system's pswpin:
+ *
+ *   during the wait   what the sample and the trial cost: hot pages they
+ *                     paged out and the target faulted back before the
+ *                     plan (memadvise only; the engine's own count, the
+ *                     plan's sampled_bytes, beside it);
+ *   after the call    the fraction of what the call left paged out (still
+ *                     swapped right after, plus what faulted back while
+ *                     its advice ran) faulted back by 5 s later (issue
+ *                     12's refault figure),
+ *
+ * and the hot threads' touch rates before (the wait up to the first trial)
+ * and after (from the advice's start to the end of the 5 s).
  *
  * Needs swap (pageout writes ~550 MiB): run under tests/with-swap --size 2G.
  *
@@ -67,17 +77,18 @@ static guint pause_ms = 5;
 typedef struct
 {
   const char *method;
-  guint64 advised;       /* bytes process_madvise accepted */
-  guint64 swap_growth;   /* VmSwap after - before */
+  guint64 advised;       /* bytes process_madvise accepted for the call's result */
+  guint64 swap_growth;   /* VmSwap right after the call - before the wait */
   guint64 swapped_after; /* pages of the regions swapped right after */
   guint64 swapped_later; /* ... and after_ms later */
   guint64 swapped_cold, swapped_hot, swapped_mixed;
-  guint64 majflt_during, majflt_after;
-  guint64 pswpin_during, pswpin_after;  /* whole system */
-  double rate_before[2], rate_after[2]; /* hot, mixed: touches a second */
+  guint64 majflt_wait, majflt_during, majflt_after; /* wait, advice, after_ms */
+  guint64 pswpin_wait, pswpin_during, pswpin_after; /* whole system */
+  double rate_before[2], rate_after[2];             /* hot, mixed: touches a second */
   double apply_ms;
-  guint64 budget;  /* bytes the selection aimed at */
-  guint64 sampled; /* bytes paged out as samples (memadvise) */
+  guint64 budget;       /* bytes the selection aimed at */
+  guint64 probed;       /* bytes the sample and the trial advised (memadvise) */
+  guint64 sampled_back; /* of them, back by the plan: the plan's sampled_bytes */
 } Outcome;
 
 /* /proc/PID/stat and status, read with the engine's parsers. */
@@ -302,6 +313,59 @@ original_apply (pid_t pid, GArray *regions)
   return done;
 }
 
+/* The engine's part of the wait, as memadvised does it: the sample, then
+ * MA_TRIALS trials when ma_trial_due_usec() says. The original tool just
+ * waits as long. The hot threads' rate before is taken over the time to
+ * the first trial. */
+static MaSample *
+wait_engine (MaTarget *target, TestTarget *t, Outcome *out)
+{
+  MaPlanRequest request = {
+    .mode = MA_MODE_PAGEOUT,
+    .percent = percent,
+    .order = MA_ORDER_COLDEST,
+    .hold_usec = 600 * G_USEC_PER_SEC,
+  };
+  gint64 wait_usec = (gint64) observe_ms * 1000, start = g_get_monotonic_time ();
+  g_autoptr (GError) error = NULL;
+  MaSample *sample = NULL;
+  Rate hot0, mixed0, hot1, mixed1;
+
+  if (target != NULL)
+    {
+      sample = ma_target_sample (target, &request, &error);
+      g_assert_no_error (error);
+    }
+  hot0 = hotrate (t, "hot");
+  mixed0 = hotrate (t, "mixed");
+  for (guint i = 0; i < MA_TRIALS; i++)
+    {
+      g_autoptr (MaPlan) trial = NULL;
+      MaApplyResult result;
+      gint64 due = start + ma_trial_due_usec (i, wait_usec);
+
+      g_usleep (MAX (due - g_get_monotonic_time (), 0));
+      if (i == 0)
+        {
+          hot1 = hotrate (t, "hot");
+          mixed1 = hotrate (t, "mixed");
+          out->rate_before[0] = rate_between (hot0, hot1);
+          out->rate_before[1] = rate_between (mixed0, mixed1);
+        }
+      if (target == NULL)
+        continue;
+      g_assert_true (ma_target_trial (target, &request, sample, NULL, &trial, &result, &error));
+      g_assert_no_error (error);
+      g_printerr ("memadvise trial %u: planned %.1f MiB (%.2f MiB of the sample and trials "
+                  "still out, %.2f MiB back), advised %.1f MiB\n",
+                  i + 1, (double) trial->planned_bytes / MIB,
+                  (double) trial->sampled_out_bytes / MIB, (double) trial->sampled_bytes / MIB,
+                  (double) result.advised_bytes / MIB);
+    }
+  g_usleep (MAX (start + wait_usec - g_get_monotonic_time (), 0));
+  return sample;
+}
+
 static void
 run_method (TestTarget *t, gboolean engine, Outcome *out)
 {
@@ -311,13 +375,13 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   g_autoptr (MaSample) sample = NULL;
   g_autoptr (MaPlan) plan = NULL;
   g_autoptr (GArray) regions = NULL;
-  Rate hot0, mixed0, hot1, mixed1, hot2, mixed2;
-  guint64 majflt0, majflt1, majflt2, pswpin0, pswpin1, pswpin2, swap0;
+  Rate hot1, mixed1, hot2, mixed2;
+  guint64 majflt0, majflt_w, majflt1, majflt2, pswpin0, pswpin_w, pswpin1, pswpin2, swap0;
   guint64 cold0, hotp0, mixedp0;
   gint64 start;
 
   out->method = engine ? "memadvise" : "original";
-  /* Counted from before the sample: what it paged out is part of the call. */
+  /* Counted from before the wait: what the call pages out then is part of it. */
   cold0 = swapped_cold (t);
   hotp0 = swapped_pages (t, "hot");
   mixedp0 = swapped_pages (t, "mixed");
@@ -328,21 +392,12 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
     {
       target = ma_target_open (pid, &error);
       g_assert_no_error (error);
-      MaPlanRequest request = { .mode = MA_MODE_PAGEOUT, .percent = percent };
-
-      sample = ma_target_sample (target, &request, &error);
-      g_assert_no_error (error);
     }
-  /* Both wait the same: the touch rate before is measured meanwhile. */
-  hot0 = hotrate (t, "hot");
-  mixed0 = hotrate (t, "mixed");
-  g_usleep (observe_ms * 1000);
-  hot1 = hotrate (t, "hot");
-  mixed1 = hotrate (t, "mixed");
-  out->rate_before[0] = rate_between (hot0, hot1);
-  out->rate_before[1] = rate_between (mixed0, mixed1);
+  sample = wait_engine (target, t, out);
+  majflt_w = read_majflt (pid);
+  pswpin_w = read_vmstat ("pswpin");
 
-  /* The rate after spans the pageout and the window after it. */
+  /* The rate after spans the advice and the window after it. */
   hot1 = hotrate (t, "hot");
   mixed1 = hotrate (t, "mixed");
   start = bench_now_ns ();
@@ -363,9 +418,10 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
       g_assert_no_error (error);
       out->advised = result.advised_bytes + plan->sampled_out_bytes;
       out->budget = plan->planned_bytes;
-      out->sampled = plan->sampled_bytes;
-      g_printerr ("memadvise plan (%s): eligible %.1f MiB, planned %.1f MiB (of it %.2f MiB "
-                  "sampled pages still out), sampled %.2f MiB, %u ranges\n",
+      out->probed = ma_sample_get_bytes (sample);
+      out->sampled_back = plan->sampled_bytes;
+      g_printerr ("memadvise plan (%s): eligible %.1f MiB, planned %.1f MiB (of it %.2f MiB of "
+                  "the sample and trial still out), %.2f MiB of them back, %u ranges\n",
                   ma_coldness_source_to_string (plan->coldness_source),
                   (double) plan->eligible_bytes / MIB, (double) plan->planned_bytes / MIB,
                   (double) plan->sampled_out_bytes / MIB, (double) plan->sampled_bytes / MIB,
@@ -397,16 +453,18 @@ run_method (TestTarget *t, gboolean engine, Outcome *out)
   pswpin2 = read_vmstat ("pswpin");
   out->swapped_later = swapped_cold (t) - cold0 + swapped_pages (t, "hot") - hotp0
                        + swapped_pages (t, "mixed") - mixedp0;
-  out->majflt_during = majflt1 - majflt0;
+  out->majflt_wait = majflt_w - majflt0;
+  out->majflt_during = majflt1 - majflt_w;
   out->majflt_after = majflt2 - majflt1;
-  out->pswpin_during = pswpin1 - pswpin0;
+  out->pswpin_wait = pswpin_w - pswpin0;
+  out->pswpin_during = pswpin1 - pswpin_w;
   out->pswpin_after = pswpin2 - pswpin1;
 }
 
-/* Pages written to swap: those still swapped right after the pageout and
- * those already faulted back while it ran (hot pages come back within
- * milliseconds, before the call returns). The target takes no other major
- * faults: its code and libraries are resident long before. */
+/* Pages the call left written to swap: those still swapped right after it
+ * and those already faulted back while its advice ran (hot pages come
+ * back within milliseconds, before the call returns). The target takes no
+ * other major faults: its code and libraries are resident long before. */
 static guint64
 paged_out_pages (const Outcome *o)
 {
@@ -431,26 +489,33 @@ print_outcome (const Outcome *o)
   gsize page = ma_page_size ();
 
   g_printerr ("== %s (pageout %u%%)\n", o->method, percent);
-  g_printerr ("  paged out: advised %.1f MiB, swap growth %.1f MiB, swapped pages %.1f MiB "
-              "(cold %.1f, hot %.1f, mixed %.1f) in %.0f ms\n",
+  g_printerr ("  during the %.0f s wait: %" G_GUINT64_FORMAT " major faults, %" G_GUINT64_FORMAT
+              " pswpin (system); sample and trial advised %.1f MiB, %.2f MiB of it back by the "
+              "plan (engine's count)\n",
+              observe_ms / 1e3, o->majflt_wait, o->pswpin_wait, (double) o->probed / MIB,
+              (double) o->sampled_back / MIB);
+  g_printerr ("  paged out by the call: advised %.1f MiB, swap growth %.1f MiB, swapped pages "
+              "%.1f MiB (cold %.1f, hot %.1f, mixed %.1f); the advice took %.0f ms\n",
               (double) o->advised / MIB, (double) o->swap_growth / MIB,
               (double) o->swapped_after * page / MIB, (double) o->swapped_cold * page / MIB,
               (double) o->swapped_hot * page / MIB, (double) o->swapped_mixed * page / MIB,
               o->apply_ms);
-  g_printerr ("  refaults during pageout: %" G_GUINT64_FORMAT " major faults, %" G_GUINT64_FORMAT
+  g_printerr ("  refaults during the advice: %" G_GUINT64_FORMAT " major faults, %" G_GUINT64_FORMAT
               " pswpin (system)\n",
               o->majflt_during, o->pswpin_during);
   g_printerr ("  refaults in the %.0f s after: %" G_GUINT64_FORMAT
               " major faults, %" G_GUINT64_FORMAT
               " pswpin (system), swapped pages %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT "\n",
               after_ms / 1e3, o->majflt_after, o->pswpin_after, o->swapped_after, o->swapped_later);
-  g_printerr ("  paged out %.1f MiB (still swapped + faulted back during), faulted back within "
-              "%.0f s: %.1f MiB, %.2f%%\n",
+  g_printerr ("  paged out %.1f MiB (still swapped + faulted back during the advice), faulted "
+              "back within %.0f s: %.1f MiB, %.2f%%\n",
               (double) paged_out_pages (o) * page / MIB, after_ms / 1e3,
               (double) faulted_back_pages (o) * page / MIB, 100 * faulted_back_fraction (o));
-  g_printerr ("  touch rate (after: from the pageout's start to the window's end) hot: %.3g/s "
-              "before, %.3g/s after; mixed: %.3g/s before, %.3g/s after\n",
-              o->rate_before[0], o->rate_after[0], o->rate_before[1], o->rate_after[1]);
+  g_printerr (
+      "  touch rate (before: the wait to the first trial; after: from the advice's start to "
+      "the window's end) hot: %.3g/s before, %.3g/s after; mixed: %.3g/s before, %.3g/s "
+      "after\n",
+      o->rate_before[0], o->rate_after[0], o->rate_before[1], o->rate_after[1]);
 }
 
 int
@@ -513,17 +578,23 @@ main (int argc, char **argv)
   bench_report_value (figure, 100 * faulted_back_fraction (&engine), "%",
                       "original tool's selection", 100 * faulted_back_fraction (&original));
   g_free (figure);
+  figure = g_strdup_printf ("refault: faulted back during the wait (sampling cost)%s", suffix);
+  bench_report_value (figure, (double) engine.majflt_wait * page / MIB, "MiB",
+                      "memadvise paged out", (double) paged_out_pages (&engine) * page / MIB);
+  g_free (figure);
   figure = g_strdup_printf ("refault: paged out%s", suffix);
   bench_report_value (figure, (double) paged_out_pages (&engine) * page / MIB, "MiB",
                       "original tool's selection",
                       (double) paged_out_pages (&original) * page / MIB);
   g_free (figure);
-  figure = g_strdup_printf ("refault: major faults during + %us after%s", after_ms / 1000, suffix);
-  bench_report_value (figure, engine.majflt_during + engine.majflt_after, "faults",
-                      "original tool's selection", original.majflt_during + original.majflt_after);
+  figure = g_strdup_printf ("refault: major faults, wait + advice + %us after%s", after_ms / 1000,
+                            suffix);
+  bench_report_value (figure, engine.majflt_wait + engine.majflt_during + engine.majflt_after,
+                      "faults", "original tool's selection",
+                      original.majflt_wait + original.majflt_during + original.majflt_after);
   g_free (figure);
-  figure = g_strdup_printf ("refault: sampled (paged out as samples)%s", suffix);
-  bench_report_value (figure, (double) engine.sampled / MIB, "MiB", "memadvise paged out",
+  figure = g_strdup_printf ("refault: advised during the wait (sample + trial)%s", suffix);
+  bench_report_value (figure, (double) engine.probed / MIB, "MiB", "memadvise paged out",
                       (double) paged_out_pages (&engine) * page / MIB);
   g_free (figure);
   figure = g_strdup_printf ("refault: hot touch rate after/before%s", suffix);

@@ -9,13 +9,20 @@
 #   bench_coldness.py node     a real runtime: node holding a 512 MiB
 #                              ArrayBuffer (one mapping) of half-random
 #                              pages, every 8th page read once a second.
-#                              Two pageouts at 50 %, 10 s apart, with
-#                              memadvisectl (round 1 with --min-idle 8,
-#                              round 2 with the refault feedback of round
-#                              1); the original tool's selection on an
-#                              identical process in the same run. Refault:
-#                              of what a round paged out, the share faulted
-#                              back within 5 s. Needs swap (with-swap 4G).
+#                              Two Reclaims (pageout, 50 %, min-idle 8: the
+#                              sample, trials at 4 and 6 s, the plan at
+#                              the end), the second starting 10 s after the
+#                              first returned; the original tool's
+#                              selection on an identical process in the
+#                              same run. Per round, of the target's major
+#                              faults: those during the wait (the sampling's
+#                              cost: from the call to its first Progress,
+#                              which the daemon sends as the advice after
+#                              the wait begins; beside it the daemon's own
+#                              sampled-bytes) and, of what the call left
+#                              paged out, the share faulted back within 5 s
+#                              of its return (the issue's refault figure).
+#                              Needs swap (with-swap 4G).
 #   bench_coldness.py tracking 500 processes of 1 GiB address space each
 #                              (every 64th page written, the rest never
 #                              touched), each paged out twice while a thread
@@ -26,9 +33,8 @@
 #                              per Reclaim. Needs swap (with-swap 16G).
 #
 # Environment as for bench_daemon.py (MA_DAEMON, MA_TEST_TARGET,
-# MA_SOURCE_ROOT, MA_MEMADVISECTL). Prints RESULT lines for tests/bench/run.
+# MA_SOURCE_ROOT). Prints RESULT lines for tests/bench/run.
 import ctypes
-import json
 import os
 import subprocess
 import sys
@@ -37,7 +43,8 @@ import time
 import ma_harness
 from bench_daemon import IoVec, MADV_PAGEOUT, SYS_pidfd_open, SYS_process_madvise, libc
 from bench_daemon import log, report, status_kib
-from ma_harness import MaTestCase, build_file
+from gi.repository import Gio, GLib
+from ma_harness import MaTestCase
 
 MIB = 1024 * 1024
 PAGE = 4096
@@ -119,46 +126,68 @@ class Bench(MaTestCase):
     def runTest(self):
         pass
 
-    def setUp(self):
-        super().setUp()
-        self.ctl_path = build_file('MA_MEMADVISECTL', 'client/memadvisectl')
+    def reclaim_watching(self, pid, options):
+        """Reclaim of @pid as root, on the harness's connection. Returns the
+        result and the target's (major faults, swapped pages) when the first
+        Progress came: the advice after the min-idle wait begins."""
+        ctx = GLib.MainContext.default()
+        state = {}
 
-    def ctl(self, args):
-        proc = self.run_as(None, [self.ctl_path] + args + ['--json', '--no-progress'],
-                           stdout=subprocess.PIPE, universal_newlines=True)
-        out, _ = proc.communicate(timeout=300)
-        if proc.returncode != 0:
-            raise RuntimeError('memadvisectl %s: exit %d: %s' % (args, proc.returncode, out))
-        return json.loads(out)
+        def on_progress(*_args):
+            state.setdefault('at_advice', (stat_majflt(pid), swap_pages(pid)))
+
+        def on_reply(conn, res):
+            try:
+                state['reply'] = conn.call_finish(res).unpack()[0]
+            except GLib.Error as e:
+                state['error'] = e
+
+        sub = self.bus.signal_subscribe(None, ma_harness.INTERFACE, 'Progress',
+                                        ma_harness.OBJECT_PATH, None, Gio.DBusSignalFlags.NONE,
+                                        on_progress)
+        opts = {k: GLib.Variant(t, v) for k, (t, v) in options.items()}
+        self.bus.call(ma_harness.BUS_NAME, ma_harness.OBJECT_PATH, ma_harness.INTERFACE,
+                      'Reclaim', GLib.Variant('(ausa{sv})', ([pid], 'pageout', opts)), None, 0,
+                      120000, None, on_reply)
+        while 'reply' not in state and 'error' not in state:
+            ctx.iteration(True)
+        while ctx.iteration(False):
+            pass
+        self.bus.signal_unsubscribe(sub)
+        if 'error' in state:
+            raise RuntimeError('Reclaim: %s' % state['error'].message)
+        return state['reply'][0], state.get('at_advice')
 
     def refault_round(self, pid, pageout):
-        """Runs @pageout(); returns (paged-out pages, faulted back within 5 s),
-        counted as bench-refault counts them: swapped right after plus major
-        faults during; major faults during plus the drop of swapped pages."""
+        """Runs @pageout(), which returns (result, (major faults, swapped
+        pages) when its advice after the wait began, or None without a
+        wait). Returns, in pages: faulted back during the wait; left paged
+        out by the call (swapped right after plus faulted back during its
+        advice); of those, faulted back within 5 s (the faults during the
+        advice plus the drop of swapped pages); and the result."""
         swap0, maj0 = swap_pages(pid), stat_majflt(pid)
-        result = pageout()
+        result, at_advice = pageout()
         swap1, maj1 = swap_pages(pid), stat_majflt(pid)
         time.sleep(5)
         swap2 = swap_pages(pid)
-        during = maj1 - maj0
+        maj_w = at_advice[0] if at_advice else maj0
+        during = maj1 - maj_w
         paged_out = max(swap1 - swap0, 0) + during
         back = during + max(swap1 - swap2, 0)
-        return paged_out, back, result
+        return maj_w - maj0, paged_out, back, result
 
     # -- node ---------------------------------------------------------------
 
-    def node(self):
+    def start_nodes(self, count):
         if not os.path.exists('/usr/bin/node'):
             raise RuntimeError('benchmark 3 needs node in /usr/bin (apt-get install nodejs)')
-        self.start_polkitd()
-        self.start_daemon(config={'Daemon': {'MaxMinIdle': '60'}})
         user = self.add_user()
         script = os.path.join(self.tmpdir, 'hold.js')
         with open(script, 'w') as f:
             f.write(NODE_PROGRAM)
         os.chmod(script, 0o644)
         procs = []
-        for _ in range(2):
+        for _ in range(count):
             p = self.run_as(user, ['/usr/bin/node', script], stdout=subprocess.PIPE,
                             universal_newlines=True)
             self._defer(ma_harness._kill, p)
@@ -166,41 +195,52 @@ class Bench(MaTestCase):
         for p in procs:
             if p.stdout.readline().strip() != 'ready':
                 raise RuntimeError('node did not start')
-        pids = [int(subprocess.check_output(['pgrep', '-P', str(p.pid), 'node']).split()[0])
+        return [int(subprocess.check_output(['pgrep', '-P', str(p.pid), 'node']).split()[0])
                 for p in procs]
+
+    def node(self):
+        self.start_polkitd()
+        self.start_daemon(config={'Daemon': {'MaxMinIdle': '60'}})
+        mine, orig = self.start_nodes(2)
         time.sleep(3)
-        mine, orig = pids
+        options = {'percent': ('u', 50), 'min-idle': ('u', 8)}
         rows = {}
-        for rnd, options in ((1, ['--min-idle', '8']), (2, [])):
-            def memadvise():
-                return self.ctl(['reclaim', '-t', str(mine), '-m', 'pageout', '-p', '50'] +
-                                options)
-            paged, back, data = self.refault_round(mine, memadvise)
-            t = data['targets'][0]
-            regions = original_select(orig, 50)
-            opaged, oback, advised = self.refault_round(
-                orig, lambda: original_pageout(orig, regions))
-            pages = t['eligible_bytes'] // PAGE
-            budget = (pages // 100 * 50 + ((pages % 100) * 50 + 99) // 100) * PAGE
-            log('round %d: memadvise eligible %.1f MiB, planned %.1f MiB (50%% exactly: %s), '
-                'paged out %.1f MiB, back within 5 s %.1f MiB (%.2f %%); original %d regions, '
-                'advised %.1f MiB, paged out %.1f MiB, back %.1f MiB (%.2f %%)'
-                % (rnd, t['eligible_bytes'] / MIB, t['planned_bytes'] / MIB,
-                   t['planned_bytes'] == budget, paged * PAGE / MIB, back * PAGE / MIB,
-                   100 * back / max(paged, 1), len(regions), advised / MIB, opaged * PAGE / MIB,
-                   oback * PAGE / MIB, 100 * oback / max(opaged, 1)))
-            rows[rnd] = (100 * back / max(paged, 1), 100 * oback / max(opaged, 1),
-                         t['planned_bytes'] / max(t['eligible_bytes'], 1), budget, t)
-            if rnd == 1:
-                time.sleep(5)  # rounds 10 s apart: 5 s of the refault window + 5 s
         for rnd in (1, 2):
-            pct, opct, share, _, _ = rows[rnd]
-            report('node 512 MiB ArrayBuffer: refault %% round %d (of paged out, 5 s)' % rnd,
+            wait, paged, back, t = self.refault_round(
+                mine, lambda: self.reclaim_watching(mine, options))
+            regions = original_select(orig, 50)
+            _, opaged, oback, advised = self.refault_round(
+                orig, lambda: (original_pageout(orig, regions), None))
+            pages = t['eligible-bytes'] // PAGE
+            budget = (pages // 100 * 50 + ((pages % 100) * 50 + 99) // 100) * PAGE
+            log('round %d: memadvise eligible %.1f MiB, planned %.1f MiB (50%% exactly: %s, '
+                'advised %.1f MiB), %s; during the 8 s wait %.1f MiB faulted back (daemon: '
+                'sampled-bytes %.1f MiB); paged out %.1f MiB, back within 5 s %.1f MiB (%.2f %%); '
+                'refaulted-bytes %.1f MiB of paged-out-bytes %.1f MiB, held-bytes %.1f MiB; '
+                'original %d regions, advised %.1f MiB, paged out %.1f MiB, back %.1f MiB '
+                '(%.2f %%)'
+                % (rnd, t['eligible-bytes'] / MIB, t['planned-bytes'] / MIB,
+                   t['planned-bytes'] == budget, t['advised-bytes'] / MIB, t['coldness-source'],
+                   wait * PAGE / MIB, t['sampled-bytes'] / MIB, paged * PAGE / MIB,
+                   back * PAGE / MIB, 100 * back / max(paged, 1), t['refaulted-bytes'] / MIB,
+                   t['paged-out-bytes'] / MIB, t['held-bytes'] / MIB, len(regions),
+                   advised / MIB, opaged * PAGE / MIB, oback * PAGE / MIB,
+                   100 * oback / max(opaged, 1)))
+            rows[rnd] = (100 * back / max(paged, 1), 100 * oback / max(opaged, 1),
+                         t['planned-bytes'] / max(t['eligible-bytes'], 1),
+                         wait * PAGE / MIB, paged * PAGE / MIB, t['sampled-bytes'] / MIB)
+            # The next round starts 10 s after this one returned: its 5 s of
+            # refaults, the original's round and its 5 s.
+        for rnd in (1, 2):
+            pct, opct, share, wait_mib, paged_mib, sampled_mib = rows[rnd]
+            report('node 512 MiB ArrayBuffer: refault %% round %d (of paged out, 5 s after)' % rnd,
                    pct, "original tool's selection, same round", opct, '%')
+            report('node 512 MiB ArrayBuffer: faulted back during the wait, round %d' % rnd,
+                   wait_mib, 'paged out by the call', paged_mib, 'MiB')
+            report('node 512 MiB ArrayBuffer: sampled-bytes (daemon), round %d' % rnd,
+                   sampled_mib, 'faulted back during the wait (major faults)', wait_mib, 'MiB')
             report('node 512 MiB ArrayBuffer: planned / eligible round %d' % rnd, share,
                    'asked for', 0.5, 'x')
-        # Coldness figures the daemon reported for round 2 (what the follow-up
-        # client prints): from the daemon's statistics.
         stats = self.statistics()
         log('statistics: refaulted-bytes %d, sampled-bytes %d, tracked %d processes, %d bytes'
             % (stats['refaulted-bytes'], stats['sampled-bytes'], stats['tracked-processes'],

@@ -27,10 +27,12 @@ TOP_KEYS = {'mode', 'dry_run', 'percent', 'max_bytes', 'order', 'min_idle', 'thr
             'totals'}
 TARGET_KEYS = {'pid', 'comm', 'uid', 'status', 'error', 'message', 'eligible_bytes',
                'planned_bytes', 'advised_bytes', 'idle_bytes', 'idle_seconds',
-               'unknown_age_bytes', 'before', 'after'}
+               'unknown_age_bytes', 'coldness_source', 'refaulted_bytes', 'paged_out_bytes',
+               'held_bytes', 'sampled_bytes', 'before', 'after'}
 MEM_KEYS = {'rss', 'anon', 'swap'}
 TOTAL_KEYS = {'eligible_bytes', 'planned_bytes', 'advised_bytes', 'idle_bytes',
-              'unknown_age_bytes'}
+              'unknown_age_bytes', 'refaulted_bytes', 'paged_out_bytes', 'sampled_bytes'}
+COLDNESS_TOTALS = ('refaulted_bytes', 'paged_out_bytes', 'sampled_bytes')
 IEC = r'\d+(\.\d)? (B|KiB|MiB|GiB|TiB)'
 
 
@@ -424,6 +426,11 @@ class MemadvisectlTest(CtlTestCase):
             self.assertRegex(r.out, r'Swap: +%s configured, %s free' % (IEC, IEC))
         self.assertRegex(r.out, r'\n  Reclaim calls: +1\n')
         self.assertNotIn('calls-reclaim', r.out)
+        for label in ('Came back after pageout', 'Came back while sampling', 'Processes tracked',
+                      'Memory for tracking'):
+            self.assertRegex(r.out, r'\n  %s: +\S' % label)
+        for key in ('refaulted-bytes', 'sampled-bytes', 'tracked-processes', 'tracked-state'):
+            self.assertNotIn(key, r.out)
         data = self.ctl_json('status', '--json')
         self.assertEqual(data['version'], self.get_property('Version'))
         self.assertIs(data['kernel_supported'], True)
@@ -542,7 +549,9 @@ class MemadvisectlTest(CtlTestCase):
         self.assertEqual(set(x['before']), MEM_KEYS)
         self.assertEqual(data['totals'], {'eligible_bytes': x['eligible_bytes'],
                                           'planned_bytes': 4 * MiB, 'advised_bytes': 0,
-                                          'idle_bytes': 0, 'unknown_age_bytes': 4 * MiB})
+                                          'idle_bytes': 0, 'unknown_age_bytes': 4 * MiB,
+                                          'refaulted_bytes': 0, 'paged_out_bytes': 0,
+                                          'sampled_bytes': 0})
 
     def test_json_failed_target(self):
         self.start()

@@ -79,7 +79,9 @@ class ServiceColdnessSwapTest(MaTestCase):
                            {'percent': ('u', 50), 'min-idle': ('u', 3), 'ranges': ('b', True)})[0]
         self.assertEqual(r['status'], 'ok', r.get('message'))
         self.assertEqual(r['coldness-source'], 'sampling')
+        # The hot part's sampled pages came back or never left: held.
         self.assertGreater(r['sampled-bytes'], 0)
+        self.assertGreaterEqual(r['held-bytes'], r['sampled-bytes'])
         self.assertLessEqual(r['sampled-bytes'], r['planned-bytes'] // 4 + PAGE)
         self.assertFalse(overlaps(r['ranges'], starts[t.pid], 16 * MiB), r['ranges'][:8])
         self.assertEqual(r['planned-bytes'], budget(r['eligible-bytes'], 50))
@@ -90,6 +92,83 @@ class ServiceColdnessSwapTest(MaTestCase):
         twin.command('cool all')
         self.assertEqual(t.checksum('all'), total)
         self.assertEqual(self.statistics()['sampled-bytes'], r['sampled-bytes'])
+
+    def test_trial_keeps_an_interleaved_hot_set_resident(self):
+        t = self.spawn_target(self.user)
+        # One mapping, every 4th page hot: to the spread sample every granule
+        # looks alike; the trial halfway through min-idle tells the pages.
+        start = region(t.map('all', 'anon', 32 * MiB))[0]
+        total = t.checksum('all')
+        t.command('hot all 4 20')
+        r = self.call_root('Reclaim', [t.pid], 'pageout',
+                           {'percent': ('u', 50), 'min-idle': ('u', 4), 'ranges': ('b', True)})[0]
+        self.assertEqual(r['status'], 'ok', r.get('message'))
+        self.assertEqual(r['coldness-source'], 'sampling')
+        self.assertEqual(r['planned-bytes'], budget(r['eligible-bytes'], 50))
+        self.assertEqual(r['advised-bytes'], r['planned-bytes'])
+        # The hot pages the trial paged out came back during the wait, and
+        # are held; its cold pages stayed out and count toward the budget,
+        # so only a top-up is advised after the wait (ignoring the trial,
+        # the ranges would be the whole budget, a quarter of it hot).
+        self.assertGreater(r['sampled-bytes'], 0)
+        self.assertGreaterEqual(r['held-bytes'], r['sampled-bytes'])
+        ranged = sum(n for _, n, _ in r['ranges'])
+        self.assertLessEqual(ranged, r['planned-bytes'] // 4 + 64 * PAGE)
+        # (A range that starts off the stride holds one more: a few ranges.)
+        self.assertLessEqual(strided_pages(r['ranges'], start, 32 * MiB, 4) * PAGE,
+                             ranged // 4 + 16 * PAGE)
+        # What the call left out is cold: the region's swapped pages are the
+        # budget but for the hot pages of the top-up and the target's other
+        # memory.
+        swapped = t.residency('all')[2] * PAGE
+        self.assertGreater(swapped, r['planned-bytes'] - ranged // 4 - 4 * MiB)
+        self.assertEqual(self.statistics()['sampled-bytes'], r['sampled-bytes'])
+        t.command('cool all')
+        self.assertEqual(t.checksum('all'), total)
+
+    def wait_for_log(self, text, count):
+        deadline = time.monotonic() + 20
+        while self.daemon_log_text().count(text) < count:
+            self.assertLess(time.monotonic(), deadline, 'no %r in the log' % text)
+            time.sleep(0.02)
+
+    def abandoned_reclaim(self, t, leave_at):
+        """A Reclaim of @t with min-idle 8 whose caller leaves the bus at the
+        log line @leave_at; returns the statistics once the daemon has
+        finished it, and how long that took after the caller left."""
+        count = self.daemon_log_text().count(leave_at) + 1
+        proc = self.call_async(None, 'Reclaim', [t.pid], 'pageout',
+                               {'percent': ('u', 50), 'min-idle': ('u', 8)}, timeout=60)
+        self.wait_for_log(leave_at, count)
+        targets = self.statistics()['targets']
+        proc.kill()
+        proc.communicate()
+        left = time.monotonic()
+        while self.statistics()['targets'] == targets:
+            self.assertLess(time.monotonic() - left, 3, 'the wait went on')
+            time.sleep(0.02)
+        return self.statistics()
+
+    def test_caller_leaving_stops_either_half_of_the_wait(self):
+        t = self.spawn_target(self.user)
+        t.map('a', 'anon', 32 * MiB)
+        total = t.checksum('a')
+
+        # Before the trial: only the sample went out.
+        stats = self.abandoned_reclaim(t, 'then a trial pageout')
+        self.assertEqual(stats['failures'].get('failed'), 1)
+        self.assertEqual(stats['advised-bytes-pageout'], 0)
+        self.assertLessEqual(t.residency('a')[2] * PAGE, 16 * MiB // 4)
+        self.assertEqual(stats['tracked-processes'], 1)  # what the sample left is known
+
+        # After it: the trial's pages stay out, and the failure says so.
+        t.command('touch a')
+        stats = self.abandoned_reclaim(t, 'ms for min-idle\n')
+        self.assertEqual(stats['failures'].get('failed'), 2)
+        self.assertGreater(stats['advised-bytes-pageout'], 8 * MiB)
+        self.assertGreater(t.residency('a')[2] * PAGE, 8 * MiB)
+        self.assertIn('left the bus', self.daemon_log_text())
+        self.assertEqual(t.checksum('a'), total)
 
     def test_refault_feedback_holds_back_pages_that_came_back(self):
         t = self.spawn_target(self.user)

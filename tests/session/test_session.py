@@ -434,6 +434,39 @@ class SessionSwapTest(SessionTestCase):
         after = swap_bytes(target.pid)
         self.assertGreater(after - before, 16 * MiB)
 
+    def test_app_whose_pageout_came_back_waits_twice_as_long(self):
+        hot, hot_path = self.add_app('org.example.Hot', size=32 * MiB)
+        _, cold_path = self.add_app('org.example.Cold', size=32 * MiB)
+        hot.command('hot a 1 20')  # uses all of its memory again at once
+        self.start_agent(BackgroundSeconds=3, MinFreeSwapPercent=0)
+        for path in (hot_path, cold_path):
+            self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(2)
+        self.wait_for_log('Reclaimed org.example.Cold (background)')
+        self.wait_for_log('Reclaimed org.example.Hot (background)')
+        plans = self.statistics()['calls-plan']
+
+        # Both come to the front and go back: each delay ends in a
+        # PlanCgroup that says what came back of the last pageout.
+        for path in (hot_path, cold_path):
+            self.set_inactive_since(path, -1)
+        time.sleep(0.5)
+        for path in (hot_path, cold_path):
+            self.set_inactive_since(path, monotonic_us())
+        self.wait_for_reclaims(3)
+        self.wait_for_log('org.example.Hot: ')
+        self.assertIn('its next reclaim waits twice as long', self.log_text())
+        self.assertEqual(self.log_text().count('Reclaimed org.example.Cold (background)'), 2)
+        self.assertEqual(self.log_text().count('Reclaimed org.example.Hot (background)'), 1)
+        self.assertEqual(self.statistics()['calls-plan'], plans + 2)
+        # The hot app is reclaimed after twice the delay, 6 s.
+        self.wait_for_reclaims(4)
+        deadline = time.monotonic() + 5
+        while self.log_text().count('Reclaimed org.example.Hot (background)') < 2:
+            self.assertLess(time.monotonic(), deadline, self.log_text())
+            time.sleep(0.05)
+        hot.command('cool a')
+
     def test_pageout_falls_back_to_cold_when_swap_is_short(self):
         # Some swap in use, so less than 100% of it is free.
         other = self.spawn_target(self.user)

@@ -193,6 +193,70 @@ write_config (const char *text)
   return path;
 }
 
+/* @app was paged out at @at, then came to the front and went back to the
+ * background at @since: its back-off is over, what came back not known. */
+static void
+paged_out_then_background (SessApp *app, gint64 at, gint64 since)
+{
+  sess_policy_reclaimed (app, app->front_count, at);
+  sess_policy_paged_out (app);
+  g_assert_true (sess_policy_to_front (app));
+  g_assert_true (sess_policy_to_background (app, since));
+}
+
+static void
+test_session_much_came_back_doubles_the_delay (void)
+{
+  g_autoptr (SessConfig) config = sess_config_new_default ();
+  SessApp app = background_app (0);
+
+  /* Nothing paged out yet: nothing to ask. */
+  g_assert_false (sess_policy_wants_refaults (&app));
+  paged_out_then_background (&app, 11 * MINUTE, 40 * MINUTE);
+  g_assert_true (sess_policy_wants_refaults (&app));
+  /* While memadvised is asked, the delay fires nothing. */
+  app.asking = TRUE;
+  g_assert_false (sess_policy_wants_refaults (&app));
+  g_assert_cmpint (sess_policy_due (config, &app), ==, -1);
+
+  /* 21 % of it came back (the default is 20 %): twice the delay. */
+  g_assert_true (sess_policy_refaults (config, &app, 21 * MiB, 100 * MiB));
+  g_assert_false (app.asking);
+  g_assert_false (sess_policy_wants_refaults (&app));
+  g_assert_cmpint (sess_policy_due (config, &app), ==, 40 * MINUTE + 20 * MINUTE);
+  /* Until the next reclaim, in every background period. */
+  g_assert_true (sess_policy_to_front (&app));
+  g_assert_true (sess_policy_to_background (&app, 70 * MINUTE));
+  g_assert_cmpint (sess_policy_due (config, &app), ==, 70 * MINUTE + 20 * MINUTE);
+  paged_out_then_background (&app, 90 * MINUTE, 100 * MINUTE);
+  g_assert_cmpint (sess_policy_due (config, &app), ==, 100 * MINUTE + 10 * MINUTE);
+}
+
+static void
+test_session_little_came_back_keeps_the_delay (void)
+{
+  g_autoptr (SessConfig) config = sess_config_new_default ();
+  SessApp app = background_app (0);
+
+  paged_out_then_background (&app, MINUTE, 40 * MINUTE);
+  /* Exactly the share is not more than it. */
+  g_assert_false (sess_policy_refaults (config, &app, 20 * MiB, 100 * MiB));
+  g_assert_false (sess_policy_wants_refaults (&app));
+  g_assert_cmpint (sess_policy_due (config, &app), ==, 40 * MINUTE + 10 * MINUTE);
+  /* Nothing known left out (memadvised forgot it, or the call failed). */
+  paged_out_then_background (&app, 41 * MINUTE, 80 * MINUTE);
+  g_assert_false (sess_policy_refaults (config, &app, 0, 0));
+  g_assert_cmpint (sess_policy_due (config, &app), ==, 80 * MINUTE + 10 * MINUTE);
+
+  /* 0 %: anything back doubles the delay; 100 %: nothing does. */
+  config->refault_backoff_percent = 0;
+  paged_out_then_background (&app, 81 * MINUTE, 120 * MINUTE);
+  g_assert_true (sess_policy_refaults (config, &app, 4096, 100 * MiB));
+  config->refault_backoff_percent = 100;
+  paged_out_then_background (&app, 121 * MINUTE, 160 * MINUTE);
+  g_assert_false (sess_policy_refaults (config, &app, 100 * MiB, 100 * MiB));
+}
+
 static void
 test_session_config_every_key (void)
 {
@@ -202,6 +266,7 @@ test_session_config_every_key (void)
                                         "Mode=pageout\n"
                                         "Percent=100\n"
                                         "MinFreeSwapPercent=0\n"
+                                        "RefaultBackoffPercent=50\n"
                                         "MaxBytesPerMinute=2GiB\n"
                                         "ScreenLock=false\n"
                                         "Pressure=false\n"
@@ -218,6 +283,7 @@ test_session_config_every_key (void)
   g_assert_cmpstr (config->mode, ==, "pageout");
   g_assert_cmpuint (config->percent, ==, 100);
   g_assert_cmpuint (config->min_free_swap_percent, ==, 0);
+  g_assert_cmpuint (config->refault_backoff_percent, ==, 50);
   /* The size rule of memadvisectl --max-bytes. */
   g_assert_cmpuint (config->max_bytes_per_minute, ==, 2048 * MiB);
   g_assert_false (config->screen_lock);
@@ -239,6 +305,7 @@ test_session_config_missing_file_is_the_defaults (void)
   g_assert_cmpint (config->background_us, ==, 10 * MINUTE);
   g_assert_cmpint (config->backoff_us, ==, 30 * MINUTE);
   g_assert_cmpstr (config->mode, ==, "cold");
+  g_assert_cmpuint (config->refault_backoff_percent, ==, 20);
   g_assert_cmpuint (config->max_bytes_per_minute, ==, 1024 * MiB);
 }
 
@@ -248,6 +315,7 @@ test_session_config_bad_values_name_the_key (void)
   static const char *const bad[][2] = {
     { "Mode=dontneed\n", "Mode" },
     { "Percent=0\n", "Percent" },
+    { "RefaultBackoffPercent=101\n", "RefaultBackoffPercent" },
     { "MaxBytesPerMinute=1X\n", "MaxBytesPerMinute" },
     { "PressureRecoveredAvg10=101\n", "PressureRecoveredAvg10" },
     { "PsiWindowMs=100\n", "PsiWindowMs" },
@@ -289,6 +357,10 @@ main (int argc, char **argv)
   g_test_add_func ("/session/rate-cap-over-a-sliding-minute",
                    test_session_rate_cap_over_a_sliding_minute);
   g_test_add_func ("/session/gnome-inactive-since", test_session_gnome_inactive_since);
+  g_test_add_func ("/session/much-came-back-doubles-the-delay",
+                   test_session_much_came_back_doubles_the_delay);
+  g_test_add_func ("/session/little-came-back-keeps-the-delay",
+                   test_session_little_came_back_keeps_the_delay);
   g_test_add_func ("/session/config-every-key", test_session_config_every_key);
   g_test_add_func ("/session/config-missing-file-is-the-defaults",
                    test_session_config_missing_file_is_the_defaults);
