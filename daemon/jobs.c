@@ -155,19 +155,25 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                           "MA_TARGET_ERROR", "%s", ma_error_to_string (t->error));
     }
 
-  results = ma_job_build_results (job);
+  results = g_steal_pointer (&job->results);
   g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)",
            method_name (job), job->sender, (int) job->uid,
            (double) (g_get_monotonic_time () - job->started) / 1000, (double) plan_usec / 1000,
            (double) apply_usec / 1000);
   g_dbus_method_invocation_return_value (job->invocation, g_variant_new_tuple (&results, 1));
+  g_variant_unref (results);
   job_free (job);
 }
 
+/* The results too are built here: with thousands of ranges, building
+ * them on the main loop would hold up every other caller. */
 static void
 engine_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  ma_job_run_engine (task_data);
+  MaJob *job = task_data;
+
+  ma_job_run_engine (job);
+  job->results = g_variant_ref_sink (ma_job_build_results (job));
   g_task_return_boolean (task, TRUE);
 }
 

@@ -46,8 +46,9 @@ typedef struct
   guint64 progress_planned; /* bytes planned over all targets */
   gint64 progress_last;     /* monotonic time of the last Progress */
   gint64 started;
-  gint64 wait_usec; /* min-idle: how long to wait before planning */
-  guint wait_id;    /* the main-loop timeout of that wait */
+  GVariant *results; /* the reply's aa{sv}, built by the worker */
+  gint64 wait_usec;  /* min-idle: how long to wait before planning */
+  guint wait_id;     /* the main-loop timeout of that wait */
 } MaJob;
 
 /* Takes over @invocation and @request; replies to the call when done. */
@@ -61,7 +62,18 @@ void ma_job_open_targets (MaJob *job);
 void ma_job_observe (MaJob *job);
 void ma_job_run_engine (MaJob *job);
 
-/* The a{sv} results entries (results.c). */
+/* The a{sv} results entries (results.c), built on the worker: they may be
+ * large. With the option ranges, each target lists at most
+ * MA_RESULTS_MAX_RANGES_PER_TARGET ranges and a call at most
+ * MA_RESULTS_MAX_RANGES_PER_CALL (first come, in request order), and
+ * "ranges-truncated" says where some were left out; a message is at most
+ * MA_RESULTS_MAX_MESSAGE bytes. So a reply is at most
+ * MA_RESULTS_MAX_REPLY_SIZE bytes whatever the targets hold (test-results
+ * builds the largest), well under the bus's 32 MiB message limit. */
+#define MA_RESULTS_MAX_RANGES_PER_TARGET 16384
+#define MA_RESULTS_MAX_RANGES_PER_CALL 65536
+#define MA_RESULTS_MAX_MESSAGE 1024
+#define MA_RESULTS_MAX_REPLY_SIZE (4 * 1024 * 1024)
 GVariant *ma_job_build_results (MaJob *job);
 /* "ok", "skipped" or "failed", as the results and statistics say. */
 const char *ma_job_target_status (const MaJobTarget *t);
