@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The life of one Plan or Reclaim call, on the main thread: limits, caller
- * identity, authorization, and the hand-off of engine work to GTask worker
- * threads (job-targets.c). Nothing here blocks.
+ * The life of one Plan or Reclaim call, on the main thread: caller
+ * identity, limits, its turn in the queue, authorization, and the
+ * hand-off of engine work to GTask worker threads (job-targets.c).
+ * Nothing here blocks.
+ *
+ * A call is admitted to the queue (queue.c) or refused Busy; with a place
+ * it lists its cgroup and opens and classifies its targets. If polkit
+ * must be asked, it closes them, gives its place back and waits for the
+ * answer holding neither; authorized, it waits for a place again, opens
+ * the targets again and does the work. memadvised(8), LIMITS AND JOBS.
  */
 #include "config.h"
 
 #include "authority.h"
+#include "cgroups.h"
 #include "ma-dbus-error.h"
 #include "jobs.h"
 
@@ -42,24 +50,78 @@ need_action (guint need)
   return need_actions[__builtin_ctz (need)];
 }
 
-typedef struct
-{
-  MaJob *job;
-  guint need;
-} CheckClosure;
+static void job_check_next (MaJob *job);
+static void job_got_place (MaJob *job);
 
-static void job_check_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-
-static const char *
-method_name (MaJob *job)
+/* Free places go out from an idle callback, never from inside the code
+ * that freed them. */
+static gboolean
+dispatch_cb (gpointer user_data)
 {
-  return job->reclaim ? "Reclaim" : "Plan";
+  MaContext *context = user_data;
+  MaQueueItem *item;
+
+  context->dispatch_id = 0;
+  while ((item = ma_queue_next (context->queue)) != NULL)
+    job_got_place (ma_queue_item_get_data (item));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_dispatch (MaContext *context)
+{
+  if (context->dispatch_id == 0)
+    context->dispatch_id = g_idle_add (dispatch_cb, context);
+}
+
+static void
+deadline_stop (MaJob *job)
+{
+  if (job->deadline_id == 0)
+    return;
+  g_source_remove (job->deadline_id);
+  job->deadline_id = 0;
+  job->deadline_left -= g_get_monotonic_time () - job->deadline_since;
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  MaJob *job = user_data;
+
+  job->deadline_id = 0;
+  job->deadline_left = 0;
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+                    "%s from %s (uid %d) ran out of time (JobTimeout=%u): stopping its work",
+                    job->method, job->sender, (int) job->uid, job->context->settings->job_timeout,
+                    "MA_METHOD", "%s", job->method, "MA_CALLER_UID", "%d", (int) job->uid);
+  g_atomic_int_set (&job->timed_out, 1);
+  g_cancellable_cancel (job->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* JobTimeout counts while the call holds a place and is not waiting for
+ * min-idle. */
+static void
+deadline_start (MaJob *job)
+{
+  if (job->deadline_id != 0 || g_atomic_int_get (&job->timed_out))
+    return;
+  job->deadline_since = g_get_monotonic_time ();
+  job->deadline_id
+      = g_timeout_add ((guint) MAX ((job->deadline_left + 999) / 1000, 1), deadline_cb, job);
 }
 
 static void
 job_free (MaJob *job)
 {
   g_assert (job->wait_id == 0);
+  deadline_stop (job);
+  if (job->item != NULL)
+    {
+      ma_queue_remove (job->context->queue, job->item);
+      schedule_dispatch (job->context);
+    }
   if (job->watch_id != 0)
     g_bus_unwatch_name (job->watch_id);
   for (guint i = 0; job->targets != NULL && i < job->targets->len; i++)
@@ -74,10 +136,12 @@ job_free (MaJob *job)
     }
   g_clear_pointer (&job->targets, g_array_unref);
   g_clear_pointer (&job->request, ma_request_free);
+  g_clear_pointer (&job->results, g_variant_unref);
+  g_clear_error (&job->prepare_error);
   g_clear_object (&job->cancellable);
   g_clear_object (&job->invocation);
+  g_free (job->cgroup);
   g_free (job->sender);
-  job->context->jobs_in_flight--;
   g_free (job);
 }
 
@@ -91,31 +155,60 @@ job_fail (MaJob *job, const char *reason, GError *error)
   job_free (job);
 }
 
+static gboolean
+caller_left (MaJob *job)
+{
+  return g_cancellable_is_cancelled (job->cancellable) && !g_atomic_int_get (&job->timed_out);
+}
+
+/* The caller left before the work began: nothing is done and nobody is
+ * answered. */
+static void
+job_drop (MaJob *job)
+{
+  g_debug ("%s from %s (uid %d): the caller left before its work began; dropped", job->method,
+           job->sender, (int) job->uid);
+  ma_stats_add_cancelled_call (job->context->stats);
+  /* The reference to the invocation that a reply would have taken over:
+   * the method call hands it to its handler, the job keeps one more. */
+  g_object_unref (job->invocation);
+  job_free (job);
+}
+
 static void
 log_refusal (MaJob *job, const char *what)
 {
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "%s from %s (uid %d) refused: %s",
-                    method_name (job), job->sender, (int) job->uid, what, "MA_METHOD", "%s",
-                    method_name (job), "MA_CALLER", "%s", job->sender, "MA_CALLER_UID", "%d",
-                    (int) job->uid);
+                    job->method, job->sender, (int) job->uid, what, "MA_METHOD", "%s", job->method,
+                    "MA_CALLER", "%s", job->sender, "MA_CALLER_UID", "%d", (int) job->uid);
 }
 
 static void start_engine (MaJob *job);
+
+static void
+end_wait (MaJob *job)
+{
+  g_source_remove (job->wait_id);
+  job->wait_id = 0;
+  deadline_start (job);
+  start_engine (job);
+}
 
 static void
 name_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   MaJob *job = user_data;
 
-  g_debug ("%s left the bus: cancelling its %s", name, method_name (job));
+  g_debug ("%s left the bus: cancelling its %s", name, job->method);
   g_cancellable_cancel (job->cancellable);
+  /* A call waiting for its turn goes at once; one waiting for polkit goes
+   * when the cancelled checks return; one at work stops at its next
+   * batch or target. */
+  if (job->state == MA_JOB_WAITING)
+    job_drop (job);
   /* A min-idle wait ends now; the engine step then only records why. */
-  if (job->wait_id != 0)
-    {
-      g_source_remove (job->wait_id);
-      job->wait_id = 0;
-      start_engine (job);
-    }
+  else if (job->wait_id != 0)
+    end_wait (job);
 }
 
 static void
@@ -150,16 +243,17 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       if (t->failed && t->error != MA_ERROR_NOT_AUTHORIZED)
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                          "%s of process %u for uid %d failed: %s", method_name (job), t->pid,
-                          (int) job->uid, t->message, "MA_METHOD", "%s", method_name (job),
+                          "%s of process %u for uid %d failed: %s", job->method, t->pid,
+                          (int) job->uid, t->message, "MA_METHOD", "%s", job->method,
                           "MA_TARGET_ERROR", "%s", ma_error_to_string (t->error));
     }
+  if (g_atomic_int_get (&job->timed_out))
+    ma_stats_add_timed_out_call (stats);
 
   results = g_steal_pointer (&job->results);
-  g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)",
-           method_name (job), job->sender, (int) job->uid,
-           (double) (g_get_monotonic_time () - job->started) / 1000, (double) plan_usec / 1000,
-           (double) apply_usec / 1000);
+  g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)", job->method,
+           job->sender, (int) job->uid, (double) (g_get_monotonic_time () - job->started) / 1000,
+           (double) plan_usec / 1000, (double) apply_usec / 1000);
   g_dbus_method_invocation_return_value (job->invocation, g_variant_new_tuple (&results, 1));
   g_variant_unref (results);
   job_free (job);
@@ -192,12 +286,14 @@ wait_done_cb (gpointer user_data)
   MaJob *job = user_data;
 
   job->wait_id = 0;
+  deadline_start (job);
   start_engine (job);
   return G_SOURCE_REMOVE;
 }
 
 /* The wait runs on the main loop, not in a worker: a thread held for
- * minutes per call would starve the pool. */
+ * minutes per call would starve the pool. It keeps the call's place, but
+ * not its JobTimeout: the caller asked for it, bounded by MaxMinIdle. */
 static void
 observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -208,8 +304,9 @@ observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       start_engine (job);
       return;
     }
-  g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", method_name (job),
-           job->sender, job->wait_usec / 1000);
+  g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", job->method, job->sender,
+           job->wait_usec / 1000);
+  deadline_stop (job);
   job->wait_id = g_timeout_add ((guint) ((job->wait_usec + 999) / 1000), wait_done_cb, job);
 }
 
@@ -220,11 +317,28 @@ observe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_boolean (task, TRUE);
 }
 
+/* The targets are open and authorized: the work itself. */
 static void
-job_authorized (MaJob *job)
+job_run (MaJob *job)
 {
-  guint n_authorized = 0, n_refused = 0;
+  job->state = MA_JOB_RUNNING;
+  if (job->request->min_idle > 0 && !g_cancellable_is_cancelled (job->cancellable))
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, observe_done_cb, job);
 
+      g_task_set_task_data (task, job, NULL);
+      g_task_run_in_thread (task, observe_thread);
+      return;
+    }
+  start_engine (job);
+}
+
+/* Fails each target whose need polkit did not grant, closing it at once;
+ * counts the targets authorized and refused. */
+static void
+apply_grants (MaJob *job, guint *out_authorized, guint *out_refused)
+{
+  *out_authorized = *out_refused = 0;
   for (guint i = 0; i < job->targets->len; i++)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
@@ -235,17 +349,49 @@ job_authorized (MaJob *job)
       need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
-          n_authorized++;
+          (*out_authorized)++;
           continue;
         }
-      n_refused++;
+      (*out_refused)++;
       g_autofree char *message = g_strdup_printf (
           "You are not authorized to %s process %u (%s needed).",
           job->reclaim ? "reclaim memory of" : "inspect", t->pid, need_action (need));
       ma_job_target_fail (t, MA_ERROR_NOT_AUTHORIZED, message);
       g_clear_pointer (&t->target, ma_target_free);
     }
+}
 
+static void
+reopen_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MaJob *job = user_data;
+  guint n_authorized, n_refused;
+
+  /* A target that is someone else's now needs what may not be granted. */
+  apply_grants (job, &n_authorized, &n_refused);
+  job_run (job);
+}
+
+static void
+reopen_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ma_job_reopen_targets (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Every check has answered: the call waits for a place again, unless
+ * nothing it asked for was granted. */
+static void
+job_authorized (MaJob *job)
+{
+  guint n_authorized, n_refused;
+
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
+  apply_grants (job, &n_authorized, &n_refused);
   if (n_refused > 0)
     {
       g_autofree char *what = g_strdup_printf ("%u of %u targets not authorized", n_refused,
@@ -261,52 +407,63 @@ job_authorized (MaJob *job)
       job_fail (job, "access-denied", g_steal_pointer (&error));
       return;
     }
-
-  if (job->request->min_idle > 0)
-    {
-      g_autoptr (GTask) task = g_task_new (NULL, NULL, observe_done_cb, job);
-
-      g_task_set_task_data (task, job, NULL);
-      g_task_run_in_thread (task, observe_thread);
-      return;
-    }
-  start_engine (job);
-}
-
-static void
-job_check (MaJob *job, guint need, const char *action_id)
-{
-  CheckClosure *closure = g_new0 (CheckClosure, 1);
-  guint timeout = job->interactive ? job->context->settings->interactive_auth_timeout
-                                   : job->context->settings->auth_timeout;
-
-  closure->job = job;
-  closure->need = need;
-  ma_authority_check_async (job->sender, action_id, job->interactive, timeout, job->cancellable,
-                            job_check_cb, closure);
+  job->state = MA_JOB_WAITING;
+  ma_queue_resume (job->context->queue, job->item);
+  schedule_dispatch (job->context);
 }
 
 static void
 job_check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autofree CheckClosure *closure = user_data;
-  MaJob *job = closure->job;
+  MaJob *job = user_data;
+  guint need = job->checks_left & -job->checks_left;
   g_autoptr (GError) error = NULL;
 
   if (ma_authority_check_finish (result, &error))
-    job->granted |= closure->need;
+    job->granted |= need;
   else
-    g_debug ("%s from %s: %s", method_name (job), job->sender, error->message);
+    g_debug ("%s from %s: %s", job->method, job->sender, error->message);
+  job->checks_left &= ~need;
+  job_check_next (job);
+}
 
-  if (--job->pending_checks == 0)
-    job_authorized (job);
+/* One check at a time: a call has at most one polkit call in flight, so
+ * the daemon's pending calls on the bus stay within MaQueued + MaxJobs
+ * (the bus limits them per connection). */
+static void
+job_check_next (MaJob *job)
+{
+  guint need = job->checks_left & -job->checks_left;
+  guint timeout = job->interactive ? job->context->settings->interactive_auth_timeout
+                                   : job->context->settings->auth_timeout;
+
+  if (need == 0 || caller_left (job))
+    {
+      job_authorized (job);
+      return;
+    }
+  ma_authority_check_async (job->sender, need_action (need), job->interactive, timeout,
+                            job->cancellable, job_check_cb, job);
 }
 
 static void
-open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   guint needed = 0;
+
+  job->prepared = TRUE;
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
+  if (job->prepare_error != NULL)
+    {
+      g_debug ("%s from %s: %s", job->method, job->sender, job->prepare_error->message);
+      job_fail (job, "invalid-args", g_steal_pointer (&job->prepare_error));
+      return;
+    }
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -315,25 +472,45 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!t->failed)
         needed |= target_need (job, t);
     }
-
-  if (needed == 0)
+  /* Nothing to ask (or no time left to ask it in: the engine step then
+   * fails the targets, saying why): the work goes on in this place. */
+  if (needed == 0 || g_atomic_int_get (&job->timed_out))
     {
-      job_authorized (job);
+      job_run (job);
       return;
     }
 
-  /* One check per action the call needs, not one per target; all are
-   * counted before any is started, so none can finish the count early. */
-  job->pending_checks = (guint) __builtin_popcount (needed);
-  for (guint need = 1; need <= NEED_INSPECT_OTHER; need <<= 1)
-    if (needed & need)
-      job_check (job, need, need_action (need));
+  /* Polkit may take minutes (a person typing a password): meanwhile the
+   * call holds no place, no file descriptor and no JobTimeout. */
+  ma_job_close_targets (job);
+  deadline_stop (job);
+  job->state = MA_JOB_AUTHORIZING;
+  ma_queue_suspend (job->context->queue, job->item);
+  schedule_dispatch (job->context);
+  job->checks_left = needed;
+  job_check_next (job);
 }
 
+/* The first work of a call: its cgroup's members, then its targets
+ * opened and classified. */
 static void
-open_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+prepare_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  ma_job_open_targets (task_data);
+  MaJob *job = task_data;
+
+  if (job->cgroup != NULL)
+    {
+      g_autoptr (GArray) pids
+          = ma_cgroup_list_members (job->cgroup, MA_DBUS_MAX_PIDS, &job->prepare_error);
+
+      if (pids == NULL)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+      g_array_append_vals (job->request->pids, pids->data, pids->len);
+    }
+  ma_job_open_targets (job);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -344,9 +521,34 @@ polkit_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = NULL;
 
   job->protection.polkit_pid = ma_authority_get_name_pid_finish (result);
-  task = g_task_new (NULL, NULL, open_done_cb, job);
+  task = g_task_new (NULL, NULL, prepare_done_cb, job);
   g_task_set_task_data (task, job, NULL);
-  g_task_run_in_thread (task, open_thread);
+  g_task_run_in_thread (task, prepare_thread);
+}
+
+/* The queue gave @job a place: its first work, or, authorized, the rest. */
+static void
+job_got_place (MaJob *job)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
+  deadline_start (job);
+  if (!job->prepared)
+    {
+      job->state = MA_JOB_PREPARING;
+      ma_authority_get_name_pid_async (job->context->connection, "org.freedesktop.PolicyKit1", NULL,
+                                       polkit_pid_cb, job);
+      return;
+    }
+  job->state = MA_JOB_RUNNING;
+  task = g_task_new (NULL, NULL, reopen_done_cb, job);
+  g_task_set_task_data (task, job, NULL);
+  g_task_run_in_thread (task, reopen_thread);
 }
 
 /* A sliding window of call times per uid. Root is not limited: it is
@@ -375,11 +577,31 @@ rate_limit_allows (MaContext *context, uid_t uid)
   return TRUE;
 }
 
+/* Busy past a bound of the queue, with a message naming the bound. */
+static void
+refuse_full (MaJob *job, MaQueueAdmission admission)
+{
+  const MaSettings *settings = job->context->settings;
+  g_autoptr (GError) error = NULL;
+
+  if (admission == MA_QUEUE_FULL_FOR_UID)
+    error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
+                         "%u calls of this user are already waiting (MaxQueuedPerUser); try later.",
+                         settings->max_queued_per_user);
+  else
+    error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
+                         "%u calls are already waiting (MaxQueued); try later.",
+                         settings->max_queued);
+  log_refusal (job, error->message);
+  job_fail (job, "busy", g_steal_pointer (&error));
+}
+
 static void
 caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   g_autoptr (GError) error = NULL;
+  MaQueueAdmission admission;
 
   if (!ma_authority_get_caller_uid_finish (result, &job->uid, &error))
     {
@@ -388,6 +610,11 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       job->uid = (uid_t) -1;
       log_refusal (job, denied->message);
       job_fail (job, "access-denied", g_steal_pointer (&denied));
+      return;
+    }
+  if (caller_left (job))
+    {
+      job_drop (job);
       return;
     }
 
@@ -400,46 +627,47 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  admission = ma_queue_admit (job->context->queue, job->uid, job, &job->item);
+  if (admission == MA_QUEUE_FULL_FOR_UID || admission == MA_QUEUE_FULL)
+    {
+      refuse_full (job, admission);
+      return;
+    }
+
   ma_stats_add_call (job->context->stats, job->reclaim);
-  g_debug ("%s from %s (uid %d): %u targets, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
-           ", order %s, min-idle %u, threads %u",
-           method_name (job), job->sender, (int) job->uid, job->request->pids->len,
+  g_debug ("%s from %s (uid %d): %u targets%s%s, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
+           ", order %s, min-idle %u, threads %u; %s",
+           job->method, job->sender, (int) job->uid, job->request->pids->len,
+           job->cgroup != NULL ? " of cgroup " : "", job->cgroup != NULL ? job->cgroup : "",
            ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
            job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
-           job->request->threads);
-
-  ma_authority_get_name_pid_async (job->context->connection, "org.freedesktop.PolicyKit1", NULL,
-                                   polkit_pid_cb, job);
+           job->request->threads, admission == MA_QUEUE_RUN ? "running" : "queued");
+  job->state = MA_JOB_WAITING;
+  if (admission == MA_QUEUE_RUN)
+    job_got_place (job);
 }
 
 void
 ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
-              MaRequest *request)
+              MaRequest *request, const char *cgroup)
 {
   MaJob *job;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
-  if (context->jobs_in_flight >= context->settings->max_jobs)
-    {
-      ma_request_free (request);
-      ma_stats_add_refused_call (context->stats, "busy");
-      g_dbus_method_invocation_return_error (invocation, MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                                             "%u calls are already running; try later.",
-                                             context->jobs_in_flight);
-      g_object_unref (invocation);
-      return;
-    }
-
   job = g_new0 (MaJob, 1);
-  context->jobs_in_flight++;
   job->context = context;
   job->invocation = invocation;
   job->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   job->reclaim = reclaim;
+  job->method = cgroup != NULL ? (reclaim ? "ReclaimCgroup" : "PlanCgroup")
+                               : (reclaim ? "Reclaim" : "Plan");
   job->request = request;
+  job->cgroup = g_strdup (cgroup);
   job->uid = (uid_t) -1;
+  job->state = MA_JOB_STARTING;
   job->cancellable = g_cancellable_new ();
   job->started = g_get_monotonic_time ();
+  job->deadline_left = (gint64) context->settings->job_timeout * G_USEC_PER_SEC;
   job->interactive
       = (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
         != 0;
@@ -447,7 +675,8 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
   job->protection.names = (const char *const *) context->settings->protect_names;
   job->protection.cgroups = (const char *const *) context->settings->protect_cgroups;
 
-  /* When the caller leaves the bus, its work stops at the next batch. */
+  /* When the caller leaves the bus, a waiting call goes and a running one
+   * stops at the next batch. */
   job->watch_id = g_bus_watch_name_on_connection (context->connection, job->sender,
                                                   G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
                                                   name_vanished_cb, job, NULL);

@@ -57,7 +57,6 @@ ma_queue_free (MaQueue *queue)
 {
   if (queue == NULL)
     return;
-  g_assert (queue->running == 0 && queue->waiting == 0);
   g_hash_table_unref (queue->uids);
   g_free (queue);
 }

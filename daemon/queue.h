@@ -29,7 +29,7 @@ typedef enum
 
 MaQueue *ma_queue_new (guint max_running, guint max_running_per_uid, guint max_waiting_per_uid,
                        guint max_waiting);
-/* Only once no item is left. */
+/* Items left (the daemon stopping) are not freed: they belong to calls. */
 void ma_queue_free (MaQueue *queue);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaQueue, ma_queue_free)
 

@@ -299,6 +299,15 @@ def wait_hanging(mock, timeout=10):
     return False
 
 
+def wait_log(test, text, count=1, timeout=10):
+    """Waits until the daemon of @test has logged @text @count times."""
+    for _ in range(int(timeout / 0.05)):
+        if test.daemon_log_text().count(text) >= count:
+            return
+        time.sleep(0.05)
+    test.fail('memadvised did not log %r %d times:\n%s' % (text, count, test.daemon_log_text()))
+
+
 def cgroup2_root():
     """The cgroup2 hierarchy memadvised resolves paths in: /sys/fs/cgroup
     on a pure v2 system, its unified/ mount on a hybrid one."""
