@@ -442,6 +442,7 @@ job_check_next (MaJob *job)
       job_authorized (job);
       return;
     }
+  g_debug ("%s from %s: asking polkit for %s", job->method, job->sender, need_action (need));
   ma_authority_check_async (job->sender, need_action (need), job->interactive, timeout,
                             job->cancellable, job_check_cb, job);
 }
