@@ -12,7 +12,7 @@
 
 /* memadvised says Busy only when its queue is full: try again later, not
  * at once, and not never. */
-#define BUSY_RETRY_MS (60 * 1000)
+#define BUSY_RETRY_MS (30 * 1000)
 
 /* An app waiting for a reclaim, and why. */
 typedef struct
