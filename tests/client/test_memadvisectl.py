@@ -437,7 +437,10 @@ class MemadvisectlTest(CtlTestCase):
         else:
             self.assertRegex(r.out, r'Swap: +%s configured, %s free' % (IEC, IEC))
         self.assertRegex(r.out, r'\n  Reclaim calls: +1\n')
+        self.assertRegex(r.out, r'\n  Calls dropped: +0\n')
+        self.assertRegex(r.out, r'\n  Calls timed out: +0\n')
         self.assertNotIn('calls-reclaim', r.out)
+        self.assertNotIn('cancelled-calls', r.out)
         data = self.ctl_json('status', '--json')
         self.assertEqual(data['version'], self.get_property('Version'))
         self.assertIs(data['kernel_supported'], True)
