@@ -38,6 +38,15 @@ struct _MaQueue
   guint64 turns;
 };
 
+static void
+uid_free (gpointer data)
+{
+  Uid *owner = data;
+
+  g_queue_clear (&owner->items);
+  g_free (owner);
+}
+
 MaQueue *
 ma_queue_new (guint max_running, guint max_running_per_uid, guint max_waiting_per_uid,
               guint max_waiting)
@@ -48,7 +57,7 @@ ma_queue_new (guint max_running, guint max_running_per_uid, guint max_waiting_pe
   queue->max_running_per_uid = CLAMP (max_running_per_uid, 1, queue->max_running);
   queue->max_waiting_per_uid = max_waiting_per_uid;
   queue->max_waiting = max_waiting;
-  queue->uids = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  queue->uids = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, uid_free);
   return queue;
 }
 
