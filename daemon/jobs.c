@@ -587,11 +587,12 @@ refuse_full (MaJob *job, MaQueueAdmission admission)
 
   if (admission == MA_QUEUE_FULL_FOR_UID)
     error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                         "%u calls of this user are already waiting (MaxQueuedPerUser); try later.",
+                         "As many calls of this user wait as MaxQueuedPerUser allows (%u); try "
+                         "later.",
                          settings->max_queued_per_user);
   else
     error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                         "%u calls are already waiting (MaxQueued); try later.",
+                         "As many calls wait as MaxQueued allows (%u); try later.",
                          settings->max_queued);
   log_refusal (job, error->message);
   job_fail (job, "busy", g_steal_pointer (&error));
@@ -637,15 +638,17 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   ma_stats_add_call (job->context->stats, job->reclaim);
   g_debug ("%s from %s (uid %d): %u targets%s%s, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
-           ", order %s, min-idle %u, threads %u; %s",
+           ", order %s, min-idle %u, threads %u",
            job->method, job->sender, (int) job->uid, job->request->pids->len,
            job->cgroup != NULL ? " of cgroup " : "", job->cgroup != NULL ? job->cgroup : "",
            ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
            job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
-           job->request->threads, admission == MA_QUEUE_RUN ? "running" : "queued");
+           job->request->threads);
   job->state = MA_JOB_WAITING;
   if (admission == MA_QUEUE_RUN)
     job_got_place (job);
+  else
+    g_debug ("%s from %s (uid %d) waits its turn", job->method, job->sender, (int) job->uid);
 }
 
 void

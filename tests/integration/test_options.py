@@ -192,7 +192,7 @@ class MinIdleTest(MaTestCase):
             time.sleep(0.05)
         # The wait keeps the one place: the next call waits its turn.
         queued = self.call_async(None, 'Plan', [t.pid], 'cold')
-        ma_harness.wait_log(self, '; queued')
+        ma_harness.wait_log(self, 'waits its turn')
 
         waiting.kill()
         waiting.communicate()

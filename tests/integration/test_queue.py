@@ -44,15 +44,15 @@ class QueueTest(MaTestCase):
         ta, tb, tc = self.spawn_target(alice), self.spawn_target(bob), self.spawn_target(carol)
         holder = hold(self, alice, ta, 30)
         waiting = [self.call_async(alice, 'Plan', [ta.pid], 'cold') for _ in range(2)]
-        wait_log(self, '; queued', 2)
+        wait_log(self, 'waits its turn', 2)
         with self.assertRaisesCallError(BUSY) as cm:
             self.call(alice, 'Plan', [ta.pid], 'cold')
         self.assertIn('MaxQueuedPerUser', cm.exception.message)
         waiting.append(self.call_async(bob, 'Plan', [tb.pid], 'cold'))
-        wait_log(self, '; queued', 3)
+        wait_log(self, 'waits its turn', 3)
         with self.assertRaisesCallError(BUSY) as cm:
             self.call(carol, 'Plan', [tc.pid], 'cold')
-        self.assertIn('(MaxQueued)', cm.exception.message)
+        self.assertIn('MaxQueued allows', cm.exception.message)
         # Root waits its turn within the same bounds.
         with self.assertRaisesCallError(BUSY):
             self.call_root('Plan', [tc.pid], 'cold')
@@ -72,7 +72,7 @@ class QueueTest(MaTestCase):
         mine = [self.spawn_target(alice) for _ in range(8)]
         flood = [self.call_async(alice, 'Plan', [t.pid], 'cold', {'min-idle': ('u', 2)},
                                  timeout=120) for t in mine]
-        wait_log(self, '; queued', 6)
+        wait_log(self, 'waits its turn', 6)
         t = self.spawn_target(bob)
         start = time.monotonic()
         r = self.call(bob, 'Plan', [t.pid], 'cold')[0]
@@ -90,7 +90,7 @@ class QueueTest(MaTestCase):
         ta, tb = self.spawn_target(alice), self.spawn_target(alice)
         holder = hold(self, alice, ta, 3)
         queued = self.call_async(alice, 'Plan', [tb.pid], 'cold')
-        wait_log(self, '; queued')
+        wait_log(self, 'waits its turn')
         ma_harness._kill(queued)
         wait_log(self, 'dropped')
         self.assertEqual(self.call_finish(holder)['value'][0][0]['status'], 'ok')

@@ -539,7 +539,8 @@ class SessionBusyTest(SessionTestCase):
         self.assertEqual(self.call_finish(holder)['value'][0][0]['status'], 'ok')
         self.assertEqual(self.statistics()['refused-calls'], {'busy': 1})
         self.wait_for_reclaims(1, timeout=45)
-        self.wait_for_log('Reclaimed org.example.App (background)')
+        # (A trigger of memory pressure on a busy machine may come first.)
+        self.wait_for_log('Reclaimed org.example.App (')
 
 
 class KWinScriptTest(unittest.TestCase):
