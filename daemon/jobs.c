@@ -18,8 +18,6 @@
 #include "ma-dbus-error.h"
 #include "jobs.h"
 
-#define RATE_WINDOW_USEC (60 * G_USEC_PER_SEC)
-
 enum
 {
   NEED_RECLAIM_OWN = 1 << 0,
@@ -51,76 +49,16 @@ need_action (guint need)
 }
 
 static void job_check_next (MaJob *job);
-static void job_got_place (MaJob *job);
-
-/* Free places go out from an idle callback, never from inside the code
- * that freed them. */
-static gboolean
-dispatch_cb (gpointer user_data)
-{
-  MaContext *context = user_data;
-  MaQueueItem *item;
-
-  context->dispatch_id = 0;
-  while ((item = ma_queue_next (context->queue)) != NULL)
-    job_got_place (ma_queue_item_get_data (item));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_dispatch (MaContext *context)
-{
-  if (context->dispatch_id == 0)
-    context->dispatch_id = g_idle_add (dispatch_cb, context);
-}
-
-static void
-deadline_stop (MaJob *job)
-{
-  if (job->deadline_id == 0)
-    return;
-  g_source_remove (job->deadline_id);
-  job->deadline_id = 0;
-  job->deadline_left -= g_get_monotonic_time () - job->deadline_since;
-}
-
-static gboolean
-deadline_cb (gpointer user_data)
-{
-  MaJob *job = user_data;
-
-  job->deadline_id = 0;
-  job->deadline_left = 0;
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
-                    "%s from %s (uid %d) ran out of time (JobTimeout=%u): stopping its work",
-                    job->method, job->sender, (int) job->uid, job->context->settings->job_timeout,
-                    "MA_METHOD", "%s", job->method, "MA_CALLER_UID", "%d", (int) job->uid);
-  g_atomic_int_set (&job->timed_out, 1);
-  g_cancellable_cancel (job->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-/* JobTimeout counts while the call holds a place and is not waiting for
- * min-idle. */
-static void
-deadline_start (MaJob *job)
-{
-  if (job->deadline_id != 0 || g_atomic_int_get (&job->timed_out))
-    return;
-  job->deadline_since = g_get_monotonic_time ();
-  job->deadline_id
-      = g_timeout_add ((guint) MAX ((job->deadline_left + 999) / 1000, 1), deadline_cb, job);
-}
 
 static void
 job_free (MaJob *job)
 {
   g_assert (job->wait_id == 0);
-  deadline_stop (job);
+  ma_job_deadline_stop (job);
   if (job->item != NULL)
     {
       ma_queue_remove (job->context->queue, job->item);
-      schedule_dispatch (job->context);
+      ma_jobs_schedule_dispatch (job->context);
     }
   if (job->watch_id != 0)
     g_bus_unwatch_name (job->watch_id);
@@ -190,7 +128,7 @@ end_wait (MaJob *job)
 {
   g_source_remove (job->wait_id);
   job->wait_id = 0;
-  deadline_start (job);
+  ma_job_deadline_start (job);
   start_engine (job);
 }
 
@@ -286,7 +224,7 @@ wait_done_cb (gpointer user_data)
   MaJob *job = user_data;
 
   job->wait_id = 0;
-  deadline_start (job);
+  ma_job_deadline_start (job);
   start_engine (job);
   return G_SOURCE_REMOVE;
 }
@@ -306,7 +244,7 @@ observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle", job->method, job->sender,
            job->wait_usec / 1000);
-  deadline_stop (job);
+  ma_job_deadline_stop (job);
   job->wait_id = g_timeout_add ((guint) ((job->wait_usec + 999) / 1000), wait_done_cb, job);
 }
 
@@ -409,7 +347,7 @@ job_authorized (MaJob *job)
     }
   job->state = MA_JOB_WAITING;
   ma_queue_resume (job->context->queue, job->item);
-  schedule_dispatch (job->context);
+  ma_jobs_schedule_dispatch (job->context);
 }
 
 static void
@@ -484,10 +422,10 @@ prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Polkit may take minutes (a person typing a password): meanwhile the
    * call holds no place, no file descriptor and no JobTimeout. */
   ma_job_close_targets (job);
-  deadline_stop (job);
+  ma_job_deadline_stop (job);
   job->state = MA_JOB_AUTHORIZING;
   ma_queue_suspend (job->context->queue, job->item);
-  schedule_dispatch (job->context);
+  ma_jobs_schedule_dispatch (job->context);
   job->checks_left = needed;
   job_check_next (job);
 }
@@ -528,8 +466,8 @@ polkit_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* The queue gave @job a place: its first work, or, authorized, the rest. */
-static void
-job_got_place (MaJob *job)
+void
+ma_job_got_place (MaJob *job)
 {
   g_autoptr (GTask) task = NULL;
 
@@ -538,7 +476,7 @@ job_got_place (MaJob *job)
       job_drop (job);
       return;
     }
-  deadline_start (job);
+  ma_job_deadline_start (job);
   if (!job->prepared)
     {
       job->state = MA_JOB_PREPARING;
@@ -550,52 +488,6 @@ job_got_place (MaJob *job)
   task = g_task_new (NULL, NULL, reopen_done_cb, job);
   g_task_set_task_data (task, job, NULL);
   g_task_run_in_thread (task, reopen_thread);
-}
-
-/* A sliding window of call times per uid. Root is not limited: it is
- * already all-powerful, and scripts of administrators must not be Busy. */
-static gboolean
-rate_limit_allows (MaContext *context, uid_t uid)
-{
-  guint max = context->settings->max_calls_per_minute;
-  gint64 now = g_get_monotonic_time ();
-  GQueue *times;
-
-  if (max == 0 || uid == 0)
-    return TRUE;
-  times = g_hash_table_lookup (context->calls_by_uid, GUINT_TO_POINTER (uid));
-  if (times == NULL)
-    {
-      times = g_queue_new ();
-      g_hash_table_insert (context->calls_by_uid, GUINT_TO_POINTER (uid), times);
-    }
-  while (!g_queue_is_empty (times)
-         && now - *(gint64 *) g_queue_peek_head (times) >= RATE_WINDOW_USEC)
-    g_free (g_queue_pop_head (times));
-  if (g_queue_get_length (times) >= max)
-    return FALSE;
-  g_queue_push_tail (times, g_memdup2 (&now, sizeof now));
-  return TRUE;
-}
-
-/* Busy past a bound of the queue, with a message naming the bound. */
-static void
-refuse_full (MaJob *job, MaQueueAdmission admission)
-{
-  const MaSettings *settings = job->context->settings;
-  g_autoptr (GError) error = NULL;
-
-  if (admission == MA_QUEUE_FULL_FOR_UID)
-    error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                         "As many calls of this user wait as MaxQueuedPerUser allows (%u); try "
-                         "later.",
-                         settings->max_queued_per_user);
-  else
-    error = g_error_new (MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                         "As many calls wait as MaxQueued allows (%u); try later.",
-                         settings->max_queued);
-  log_refusal (job, error->message);
-  job_fail (job, "busy", g_steal_pointer (&error));
 }
 
 static void
@@ -620,7 +512,7 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  if (!rate_limit_allows (job->context, job->uid))
+  if (!ma_job_rate_limit_allows (job->context, job->uid))
     {
       log_refusal (job, "rate limit reached");
       job_fail (job, "busy",
@@ -632,7 +524,10 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   admission = ma_queue_admit (job->context->queue, job->uid, job, &job->item);
   if (admission == MA_QUEUE_FULL_FOR_UID || admission == MA_QUEUE_FULL)
     {
-      refuse_full (job, admission);
+      g_autoptr (GError) busy = ma_job_busy_error (job->context->settings, admission);
+
+      log_refusal (job, busy->message);
+      job_fail (job, "busy", g_steal_pointer (&busy));
       return;
     }
 
@@ -646,7 +541,7 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
            job->request->threads);
   job->state = MA_JOB_WAITING;
   if (admission == MA_QUEUE_RUN)
-    job_got_place (job);
+    ma_job_got_place (job);
   else
     g_debug ("%s from %s (uid %d) waits its turn", job->method, job->sender, (int) job->uid);
 }

@@ -78,6 +78,20 @@ typedef struct
 void ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
                    MaRequest *request, const char *cgroup);
 
+/* The queue gave @job a place (jobs.c). */
+void ma_job_got_place (MaJob *job);
+
+/* The limits (job-limits.c), on the main thread. */
+gboolean ma_job_rate_limit_allows (MaContext *context, uid_t uid);
+/* Busy, naming the bound of the queue that @admission passed. */
+GError *ma_job_busy_error (const MaSettings *settings, MaQueueAdmission admission);
+/* Hands out free places, from an idle callback. */
+void ma_jobs_schedule_dispatch (MaContext *context);
+/* JobTimeout counts while the call holds a place and is not waiting for
+ * min-idle: started and stopped around those waits. */
+void ma_job_deadline_start (MaJob *job);
+void ma_job_deadline_stop (MaJob *job);
+
 /* Worker-thread steps (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
 /* Closes every target, keeping what tells a process again: while a call
