@@ -203,6 +203,8 @@ static const struct
   { "calls-plan", "Plan calls" },
   { "calls-reclaim", "Reclaim calls" },
   { "refused-calls", "Calls refused" },
+  { "cancelled-calls", "Calls dropped" },
+  { "timed-out-calls", "Calls timed out" },
   { "targets", "Targets" },
   { "targets-ok", "Targets ok" },
   { "targets-skipped", "Targets skipped" },

@@ -122,7 +122,8 @@ typedef struct
   CtlMem before;
   gboolean has_after;
   CtlMem after;
-  GArray *ranges; /* CtlRange, or NULL when the daemon sent none */
+  GArray *ranges;            /* CtlRange, or NULL when the daemon sent none */
+  gboolean ranges_truncated; /* the daemon listed only the first ranges */
 } CtlTarget;
 
 typedef struct

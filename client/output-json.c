@@ -74,6 +74,7 @@ target_object (const CtlReport *report, const CtlTarget *target)
           ctl_json_add_u64 (item, "resident", range->resident);
           cJSON_AddItemToArray (ranges, item);
         }
+      cJSON_AddBoolToObject (object, "ranges_truncated", target->ranges_truncated);
     }
   return object;
 }

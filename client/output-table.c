@@ -114,6 +114,8 @@ print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
         g_print ("%*s0x%012" G_GINT64_MODIFIER "x-0x%012" G_GINT64_MODIFIER "x  %s, %s resident\n",
                  (int) indent, "", range->start, range->start + range->length, length, resident);
       }
+  if (report->verbose && target->ranges_truncated)
+    g_print ("%*s(only the first %u ranges are listed)\n", (int) indent, "", target->ranges->len);
 }
 
 static char *

@@ -93,6 +93,8 @@ target_new (GVariant *entry)
       g_variant_iter_init (&iter, ranges);
       while (g_variant_iter_next (&iter, "(ttt)", &range.start, &range.length, &range.resident))
         g_array_append_val (target->ranges, range);
+      if (!g_variant_dict_lookup (dict, "ranges-truncated", "b", &target->ranges_truncated))
+        target->ranges_truncated = FALSE;
     }
   return target;
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "observations.h"
+#include "queue.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -21,7 +22,8 @@ typedef struct
   gboolean kernel_supported;
   gboolean can_switch_credentials;
   guint32 bus_pid;
-  guint jobs_in_flight;
+  MaQueue *queue;           /* the calls admitted (jobs.c) */
+  guint dispatch_id;        /* idle source handing out free places */
   GHashTable *calls_by_uid; /* uid → GQueue of gint64 monotonic times */
 } MaContext;
 

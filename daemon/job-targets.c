@@ -70,7 +70,54 @@ ma_job_open_targets (MaJob *job)
         }
       t->comm = g_strdup (ma_target_get_comm (t->target));
       t->uid = ma_target_get_uids (t->target)[0];
+      t->start_time = ma_target_get_start_time (t->target);
 
+      if (ma_classify_protected (t->target, &job->protection, &message))
+        {
+          ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
+          g_clear_pointer (&t->target, ma_target_free);
+          continue;
+        }
+      t->own = ma_classify_own (t->target, job->uid);
+    }
+}
+
+void
+ma_job_close_targets (MaJob *job)
+{
+  for (guint i = 0; i < job->targets->len; i++)
+    g_clear_pointer (&g_array_index (job->targets, MaJobTarget, i).target, ma_target_free);
+}
+
+void
+ma_job_reopen_targets (MaJob *job)
+{
+  for (guint i = 0; i < job->targets->len; i++)
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+      g_autoptr (GError) error = NULL;
+      g_autofree char *message = NULL;
+
+      if (t->failed || t->target != NULL)
+        continue;
+      /* It was there when classified: gone now, or another process with
+       * its pid (pid and start time name one process for as long as the
+       * system runs), it exited while the call waited. */
+      t->target = ma_target_open ((pid_t) t->pid, &error);
+      if (t->target == NULL && !g_error_matches (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS)
+          && !g_error_matches (error, MA_ERROR, MA_ERROR_EXITED))
+        {
+          fail_from_error (t, error);
+          continue;
+        }
+      if (t->target == NULL || ma_target_get_start_time (t->target) != t->start_time)
+        {
+          message = g_strdup_printf ("Process %u exited while the call waited for authorization.",
+                                     t->pid);
+          ma_job_target_fail (t, MA_ERROR_EXITED, message);
+          g_clear_pointer (&t->target, ma_target_free);
+          continue;
+        }
       if (ma_classify_protected (t->target, &job->protection, &message))
         {
           ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
@@ -130,10 +177,31 @@ progress_cb (guint64 done_bytes, guint64 planned_bytes, gpointer user_data)
       g_variant_new ("(tt)", job->progress_base + done_bytes, job->progress_planned), NULL);
 }
 
-static const char *
-cancelled_message (void)
+/* Why the work stopped before @t was done with: the caller left, or
+ * JobTimeout ran out (then with how far @t got, once it was advised). */
+static char *
+stopped_message (MaJob *job, const MaJobTarget *t)
 {
-  return "The caller left the bus, so the work stopped.";
+  guint timeout = job->context->settings->job_timeout;
+
+  if (!g_atomic_int_get (&job->timed_out))
+    return g_strdup ("The caller left the bus, so the work stopped.");
+  if (t->plan != NULL && job->reclaim && (t->applied || t->apply.skipped_bytes > 0))
+    return g_strdup_printf ("The call ran out of time (JobTimeout is %u s) with %" G_GUINT64_FORMAT
+                            " of %" G_GUINT64_FORMAT " planned bytes advised; what was "
+                            "advised stays advised.",
+                            timeout, ma_job_target_advised (t), t->plan->planned_bytes);
+  return g_strdup_printf (
+      "The call ran out of time (JobTimeout is %u s) before this process was %s.", timeout,
+      t->plan != NULL ? "advised" : "planned");
+}
+
+static void
+fail_stopped (MaJob *job, MaJobTarget *t)
+{
+  g_autofree char *message = stopped_message (job, t);
+
+  ma_job_target_fail (t, MA_ERROR_FAILED, message);
 }
 
 /* The kernel's own check refused the caller: say so in a sentence. */
@@ -392,19 +460,20 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
   if (ok)
     return;
   if (g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
-    ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+    fail_stopped (job, t);
   else
     fail_step (t, &sw, error);
 }
 
-/* The caller left before @t's advice: it fails, and what the wait's
- * sample and trial paged out is remembered like any pageout. */
+/* The work stopped before @t's advice (the caller left, or the call ran
+ * out of time): it fails, and what the wait's sample and trial paged out
+ * is remembered like any pageout. */
 static void
 stop_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
   MaCredentialsSwitch sw;
 
-  ma_job_target_fail (t, MA_ERROR_FAILED, cancelled_message ());
+  fail_stopped (job, t);
   if (t->sample == NULL || t->target == NULL || !job->context->settings->track_access)
     return;
   if (!enter_target (job, t, gid, &sw))

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The life of one Plan or Reclaim call, on the main thread: limits, caller
- * identity, authorization, and the hand-off of engine work to GTask worker
- * threads (job-targets.c). Nothing here blocks.
+ * The life of one Plan or Reclaim call, on the main thread: caller
+ * identity, limits, its turn in the queue, authorization, and the
+ * hand-off of engine work to GTask worker threads (job-targets.c).
+ * Nothing here blocks.
+ *
+ * A call is admitted to the queue (queue.c) or refused Busy; with a place
+ * it lists its cgroup and opens and classifies its targets. If polkit
+ * must be asked, it closes them, gives its place back and waits for the
+ * answer holding neither; authorized, it waits for a place again, opens
+ * the targets again and does the work. memadvised(8), LIMITS AND JOBS.
  */
 #include "config.h"
 
 #include "authority.h"
+#include "cgroups.h"
 #include "ma-dbus-error.h"
 #include "jobs.h"
-
-#define RATE_WINDOW_USEC (60 * G_USEC_PER_SEC)
 
 enum
 {
@@ -42,19 +48,7 @@ need_action (guint need)
   return need_actions[__builtin_ctz (need)];
 }
 
-typedef struct
-{
-  MaJob *job;
-  guint need;
-} CheckClosure;
-
-static void job_check_cb (GObject *source, GAsyncResult *result, gpointer user_data);
-
-static const char *
-method_name (MaJob *job)
-{
-  return job->reclaim ? "Reclaim" : "Plan";
-}
+static void job_check_next (MaJob *job);
 
 /* A step of a job that blocks (work.c): run on a GTask worker thread,
  * @done then runs on the main thread. */
@@ -89,6 +83,12 @@ static void
 job_free (MaJob *job)
 {
   g_assert (job->wait_id == 0);
+  ma_job_deadline_stop (job);
+  if (job->item != NULL)
+    {
+      ma_queue_remove (job->context->queue, job->item);
+      ma_jobs_schedule_dispatch (job->context);
+    }
   if (job->watch_id != 0)
     g_bus_unwatch_name (job->watch_id);
   for (guint i = 0; job->targets != NULL && i < job->targets->len; i++)
@@ -103,10 +103,12 @@ job_free (MaJob *job)
     }
   g_clear_pointer (&job->targets, g_array_unref);
   g_clear_pointer (&job->request, ma_request_free);
+  g_clear_pointer (&job->results, g_variant_unref);
+  g_clear_error (&job->prepare_error);
   g_clear_object (&job->cancellable);
   g_clear_object (&job->invocation);
+  g_free (job->cgroup);
   g_free (job->sender);
-  job->context->jobs_in_flight--;
   g_free (job);
 }
 
@@ -120,6 +122,26 @@ job_fail (MaJob *job, const char *reason, GError *error)
   job_free (job);
 }
 
+static gboolean
+caller_left (MaJob *job)
+{
+  return g_cancellable_is_cancelled (job->cancellable) && !g_atomic_int_get (&job->timed_out);
+}
+
+/* The caller left before the work began: nothing is done and nobody is
+ * answered. */
+static void
+job_drop (MaJob *job)
+{
+  g_debug ("%s from %s (uid %d): the caller left before its work began; dropped", job->method,
+           job->sender, (int) job->uid);
+  ma_stats_add_cancelled_call (job->context->stats);
+  /* The reference to the invocation that a reply would have taken over:
+   * the method call hands it to its handler, the job keeps one more. */
+  g_object_unref (job->invocation);
+  job_free (job);
+}
+
 /* g_log_structured() takes the other fields as plain strings and MESSAGE
  * last: whatever follows MESSAGE is read as arguments of its format. */
 static void
@@ -127,9 +149,9 @@ log_refusal (MaJob *job, const char *what)
 {
   g_autofree char *uid = g_strdup_printf ("%d", (int) job->uid);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", method_name (job), "MA_CALLER",
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", job->method, "MA_CALLER",
                     job->sender, "MA_CALLER_UID", uid, "MESSAGE", "%s from %s (uid %s) refused: %s",
-                    method_name (job), job->sender, uid, what);
+                    job->method, job->sender, uid, what);
 }
 
 static void
@@ -137,28 +159,36 @@ log_target_failure (MaJob *job, const MaJobTarget *t)
 {
   g_autofree char *uid = g_strdup_printf ("%d", (int) job->uid);
 
-  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", method_name (job),
-                    "MA_CALLER_UID", uid, "MA_TARGET_ERROR", ma_error_to_string (t->error),
-                    "MESSAGE", "%s of process %u for uid %s failed: %s", method_name (job), t->pid,
-                    uid, t->message);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MA_METHOD", job->method, "MA_CALLER_UID",
+                    uid, "MA_TARGET_ERROR", ma_error_to_string (t->error), "MESSAGE",
+                    "%s of process %u for uid %s failed: %s", job->method, t->pid, uid, t->message);
 }
 
-static void start_engine (MaJob *job);
+static void wait_more (MaJob *job);
+
+static void
+end_wait (MaJob *job)
+{
+  g_source_remove (job->wait_id);
+  job->wait_id = 0;
+  wait_more (job);
+}
 
 static void
 name_vanished_cb (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   MaJob *job = user_data;
 
-  g_debug ("%s left the bus: cancelling its %s", name, method_name (job));
+  g_debug ("%s left the bus: cancelling its %s", name, job->method);
   g_cancellable_cancel (job->cancellable);
+  /* A call waiting for its turn goes at once; one waiting for polkit goes
+   * when the cancelled checks return; one at work stops at its next
+   * batch or target. */
+  if (job->state == MA_JOB_WAITING)
+    job_drop (job);
   /* A min-idle wait ends now; the engine step then only records why. */
-  if (job->wait_id != 0)
-    {
-      g_source_remove (job->wait_id);
-      job->wait_id = 0;
-      start_engine (job);
-    }
+  else if (job->wait_id != 0)
+    end_wait (job);
 }
 
 static void
@@ -196,23 +226,32 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (t->failed && t->error != MA_ERROR_NOT_AUTHORIZED)
         log_target_failure (job, t);
     }
+  if (g_atomic_int_get (&job->timed_out))
+    ma_stats_add_timed_out_call (stats);
 
-  results = ma_job_build_results (job);
-  g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)",
-           method_name (job), job->sender, (int) job->uid,
-           (double) (g_get_monotonic_time () - job->started) / 1000, (double) plan_usec / 1000,
-           (double) apply_usec / 1000);
+  results = g_steal_pointer (&job->results);
+  g_debug ("%s from %s (uid %d) done in %.1f ms (planning %.1f ms, advice %.1f ms)", job->method,
+           job->sender, (int) job->uid, (double) (g_get_monotonic_time () - job->started) / 1000,
+           (double) plan_usec / 1000, (double) apply_usec / 1000);
   g_dbus_method_invocation_return_value (job->invocation, g_variant_new_tuple (&results, 1));
+  g_variant_unref (results);
   job_free (job);
+}
+
+/* The results too are built here: with thousands of ranges, building
+ * them on the main loop would hold up every other caller. */
+static void
+engine_step (MaJob *job)
+{
+  ma_job_run_engine (job);
+  job->results = g_variant_ref_sink (ma_job_build_results (job));
 }
 
 static void
 start_engine (MaJob *job)
 {
-  run_step (job, ma_job_run_engine, engine_done_cb);
+  run_step (job, engine_step, engine_done_cb);
 }
-
-static void wait_more (MaJob *job);
 
 static gboolean
 wait_done_cb (gpointer user_data)
@@ -235,7 +274,9 @@ trial_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* The min-idle wait, in parts on the main loop, never in a worker: a
  * thread held for minutes per call would starve the pool. With a sample,
- * trials run during it (memadvised(8), COLDNESS); planning at the end. */
+ * trials run during it (memadvised(8), COLDNESS); planning at the end.
+ * It keeps the call's place, but not its JobTimeout: the caller asked for
+ * it, bounded by MaxMinIdle. */
 static void
 wait_more (MaJob *job)
 {
@@ -247,12 +288,13 @@ wait_more (MaJob *job)
 
   if (g_cancellable_is_cancelled (job->cancellable))
     {
+      ma_job_deadline_start (job);
       start_engine (job);
       return;
     }
   if (due > now)
     {
-      g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle%s", method_name (job),
+      g_debug ("%s from %s: waiting %" G_GINT64_FORMAT " ms for min-idle%s", job->method,
                job->sender, (due - now) / 1000, trial_next ? ", then a trial pageout" : "");
       job->wait_id = g_timeout_add ((guint) ((due - now + 999) / 1000), wait_done_cb, job);
       return;
@@ -260,7 +302,10 @@ wait_more (MaJob *job)
   if (trial_next)
     run_step (job, ma_job_trial, trial_done_cb);
   else
-    start_engine (job);
+    {
+      ma_job_deadline_start (job);
+      start_engine (job);
+    }
 }
 
 static void
@@ -269,14 +314,29 @@ observe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MaJob *job = user_data;
 
   job->wait_start = g_get_monotonic_time ();
+  ma_job_deadline_stop (job);
   wait_more (job);
 }
 
+/* The targets are open and authorized: the work itself. */
 static void
-job_authorized (MaJob *job)
+job_run (MaJob *job)
 {
-  guint n_authorized = 0, n_refused = 0;
+  job->state = MA_JOB_RUNNING;
+  if (job->request->min_idle > 0 && !g_cancellable_is_cancelled (job->cancellable))
+    {
+      run_step (job, ma_job_observe, observe_done_cb);
+      return;
+    }
+  start_engine (job);
+}
 
+/* Fails each target whose need polkit did not grant, closing it at once;
+ * counts the targets authorized and refused. */
+static void
+apply_grants (MaJob *job, guint *out_authorized, guint *out_refused)
+{
+  *out_authorized = *out_refused = 0;
   for (guint i = 0; i < job->targets->len; i++)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
@@ -287,17 +347,42 @@ job_authorized (MaJob *job)
       need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
-          n_authorized++;
+          (*out_authorized)++;
           continue;
         }
-      n_refused++;
+      (*out_refused)++;
       g_autofree char *message = g_strdup_printf (
           "You are not authorized to %s process %u (%s needed).",
           job->reclaim ? "reclaim memory of" : "inspect", t->pid, need_action (need));
       ma_job_target_fail (t, MA_ERROR_NOT_AUTHORIZED, message);
       g_clear_pointer (&t->target, ma_target_free);
     }
+}
 
+static void
+reopen_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MaJob *job = user_data;
+  guint n_authorized, n_refused;
+
+  /* A target that is someone else's now needs what may not be granted. */
+  apply_grants (job, &n_authorized, &n_refused);
+  job_run (job);
+}
+
+/* Every check has answered: the call waits for a place again, unless
+ * nothing it asked for was granted. */
+static void
+job_authorized (MaJob *job)
+{
+  guint n_authorized, n_refused;
+
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
+  apply_grants (job, &n_authorized, &n_refused);
   if (n_refused > 0)
     {
       g_autofree char *what = g_strdup_printf ("%u of %u targets not authorized", n_refused,
@@ -313,47 +398,64 @@ job_authorized (MaJob *job)
       job_fail (job, "access-denied", g_steal_pointer (&error));
       return;
     }
-
-  if (job->request->min_idle > 0)
-    run_step (job, ma_job_observe, observe_done_cb);
-  else
-    start_engine (job);
-}
-
-static void
-job_check (MaJob *job, guint need, const char *action_id)
-{
-  CheckClosure *closure = g_new0 (CheckClosure, 1);
-  guint timeout = job->interactive ? job->context->settings->interactive_auth_timeout
-                                   : job->context->settings->auth_timeout;
-
-  closure->job = job;
-  closure->need = need;
-  ma_authority_check_async (job->sender, action_id, job->interactive, timeout, job->cancellable,
-                            job_check_cb, closure);
+  job->state = MA_JOB_WAITING;
+  ma_queue_resume (job->context->queue, job->item);
+  ma_jobs_schedule_dispatch (job->context);
 }
 
 static void
 job_check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autofree CheckClosure *closure = user_data;
-  MaJob *job = closure->job;
+  MaJob *job = user_data;
+  guint need = job->checks_left & -job->checks_left;
   g_autoptr (GError) error = NULL;
 
   if (ma_authority_check_finish (result, &error))
-    job->granted |= closure->need;
+    job->granted |= need;
   else
-    g_debug ("%s from %s: %s", method_name (job), job->sender, error->message);
+    g_debug ("%s from %s: %s", job->method, job->sender, error->message);
+  job->checks_left &= ~need;
+  job_check_next (job);
+}
 
-  if (--job->pending_checks == 0)
-    job_authorized (job);
+/* One check at a time: a call has at most one polkit call in flight, so
+ * the daemon's pending calls on the bus stay within MaQueued + MaxJobs
+ * (the bus limits them per connection). */
+static void
+job_check_next (MaJob *job)
+{
+  guint need = job->checks_left & -job->checks_left;
+  guint timeout = job->interactive ? job->context->settings->interactive_auth_timeout
+                                   : job->context->settings->auth_timeout;
+
+  if (need == 0 || caller_left (job))
+    {
+      job_authorized (job);
+      return;
+    }
+  g_debug ("%s from %s: asking polkit for %s", job->method, job->sender, need_action (need));
+  ma_authority_check_async (job->sender, need_action (need), job->interactive, timeout,
+                            job->cancellable, job_check_cb, job);
 }
 
 static void
-open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   guint needed = 0;
+
+  job->prepared = TRUE;
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
+  if (job->prepare_error != NULL)
+    {
+      g_debug ("%s from %s: %s", job->method, job->sender, job->prepare_error->message);
+      job_fail (job, "invalid-args", g_steal_pointer (&job->prepare_error));
+      return;
+    }
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -362,19 +464,40 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       if (!t->failed)
         needed |= target_need (job, t);
     }
-
-  if (needed == 0)
+  /* Nothing to ask (or no time left to ask it in: the engine step then
+   * fails the targets, saying why): the work goes on in this place. */
+  if (needed == 0 || g_atomic_int_get (&job->timed_out))
     {
-      job_authorized (job);
+      job_run (job);
       return;
     }
 
-  /* One check per action the call needs, not one per target; all are
-   * counted before any is started, so none can finish the count early. */
-  job->pending_checks = (guint) __builtin_popcount (needed);
-  for (guint need = 1; need <= NEED_INSPECT_OTHER; need <<= 1)
-    if (needed & need)
-      job_check (job, need, need_action (need));
+  /* Polkit may take minutes (a person typing a password): meanwhile the
+   * call holds no place, no file descriptor and no JobTimeout. */
+  ma_job_close_targets (job);
+  ma_job_deadline_stop (job);
+  job->state = MA_JOB_AUTHORIZING;
+  ma_queue_suspend (job->context->queue, job->item);
+  ma_jobs_schedule_dispatch (job->context);
+  job->checks_left = needed;
+  job_check_next (job);
+}
+
+/* The first work of a call: its cgroup's members, then its targets
+ * opened and classified. */
+static void
+prepare_step (MaJob *job)
+{
+  if (job->cgroup != NULL)
+    {
+      g_autoptr (GArray) pids
+          = ma_cgroup_list_members (job->cgroup, MA_DBUS_MAX_PIDS, &job->prepare_error);
+
+      if (pids == NULL)
+        return;
+      g_array_append_vals (job->request->pids, pids->data, pids->len);
+    }
+  ma_job_open_targets (job);
 }
 
 static void
@@ -383,33 +506,28 @@ polkit_pid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   MaJob *job = user_data;
 
   job->protection.polkit_pid = ma_authority_get_name_pid_finish (result);
-  run_step (job, ma_job_open_targets, open_done_cb);
+  run_step (job, prepare_step, prepare_done_cb);
 }
 
-/* A sliding window of call times per uid. Root is not limited: it is
- * already all-powerful, and scripts of administrators must not be Busy. */
-static gboolean
-rate_limit_allows (MaContext *context, uid_t uid)
+/* The queue gave @job a place: its first work, or, authorized, the rest. */
+void
+ma_job_got_place (MaJob *job)
 {
-  guint max = context->settings->max_calls_per_minute;
-  gint64 now = g_get_monotonic_time ();
-  GQueue *times;
-
-  if (max == 0 || uid == 0)
-    return TRUE;
-  times = g_hash_table_lookup (context->calls_by_uid, GUINT_TO_POINTER (uid));
-  if (times == NULL)
+  if (caller_left (job))
     {
-      times = g_queue_new ();
-      g_hash_table_insert (context->calls_by_uid, GUINT_TO_POINTER (uid), times);
+      job_drop (job);
+      return;
     }
-  while (!g_queue_is_empty (times)
-         && now - *(gint64 *) g_queue_peek_head (times) >= RATE_WINDOW_USEC)
-    g_free (g_queue_pop_head (times));
-  if (g_queue_get_length (times) >= max)
-    return FALSE;
-  g_queue_push_tail (times, g_memdup2 (&now, sizeof now));
-  return TRUE;
+  ma_job_deadline_start (job);
+  if (!job->prepared)
+    {
+      job->state = MA_JOB_PREPARING;
+      ma_authority_get_name_pid_async (job->context->connection, "org.freedesktop.PolicyKit1", NULL,
+                                       polkit_pid_cb, job);
+      return;
+    }
+  job->state = MA_JOB_RUNNING;
+  run_step (job, ma_job_reopen_targets, reopen_done_cb);
 }
 
 static void
@@ -417,6 +535,7 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   g_autoptr (GError) error = NULL;
+  MaQueueAdmission admission;
 
   if (!ma_authority_get_caller_uid_finish (result, &job->uid, &error))
     {
@@ -427,8 +546,13 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       job_fail (job, "access-denied", g_steal_pointer (&denied));
       return;
     }
+  if (caller_left (job))
+    {
+      job_drop (job);
+      return;
+    }
 
-  if (!rate_limit_allows (job->context, job->uid))
+  if (!ma_job_rate_limit_allows (job->context, job->uid))
     {
       log_refusal (job, "rate limit reached");
       job_fail (job, "busy",
@@ -437,46 +561,52 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  admission = ma_queue_admit (job->context->queue, job->uid, job, &job->item);
+  if (admission == MA_QUEUE_FULL_FOR_UID || admission == MA_QUEUE_FULL)
+    {
+      g_autoptr (GError) busy = ma_job_busy_error (job->context->settings, admission);
+
+      log_refusal (job, busy->message);
+      job_fail (job, "busy", g_steal_pointer (&busy));
+      return;
+    }
+
   ma_stats_add_call (job->context->stats, job->reclaim);
-  g_debug ("%s from %s (uid %d): %u targets, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
+  g_debug ("%s from %s (uid %d): %u targets%s%s, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
            ", order %s, min-idle %u, threads %u",
-           method_name (job), job->sender, (int) job->uid, job->request->pids->len,
+           job->method, job->sender, (int) job->uid, job->request->pids->len,
+           job->cgroup != NULL ? " of cgroup " : "", job->cgroup != NULL ? job->cgroup : "",
            ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
            job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
            job->request->threads);
-
-  ma_authority_get_name_pid_async (job->context->connection, "org.freedesktop.PolicyKit1", NULL,
-                                   polkit_pid_cb, job);
+  job->state = MA_JOB_WAITING;
+  if (admission == MA_QUEUE_RUN)
+    ma_job_got_place (job);
+  else
+    g_debug ("%s from %s (uid %d) waits its turn", job->method, job->sender, (int) job->uid);
 }
 
 void
 ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean reclaim,
-              MaRequest *request)
+              MaRequest *request, const char *cgroup)
 {
   MaJob *job;
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
 
-  if (context->jobs_in_flight >= context->settings->max_jobs)
-    {
-      ma_request_free (request);
-      ma_stats_add_refused_call (context->stats, "busy");
-      g_dbus_method_invocation_return_error (invocation, MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY,
-                                             "%u calls are already running; try later.",
-                                             context->jobs_in_flight);
-      g_object_unref (invocation);
-      return;
-    }
-
   job = g_new0 (MaJob, 1);
-  context->jobs_in_flight++;
   job->context = context;
   job->invocation = invocation;
   job->sender = g_strdup (g_dbus_method_invocation_get_sender (invocation));
   job->reclaim = reclaim;
+  job->method = cgroup != NULL ? (reclaim ? "ReclaimCgroup" : "PlanCgroup")
+                               : (reclaim ? "Reclaim" : "Plan");
   job->request = request;
+  job->cgroup = g_strdup (cgroup);
   job->uid = (uid_t) -1;
+  job->state = MA_JOB_STARTING;
   job->cancellable = g_cancellable_new ();
   job->started = g_get_monotonic_time ();
+  job->deadline_left = (gint64) context->settings->job_timeout * G_USEC_PER_SEC;
   job->interactive
       = (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
         != 0;
@@ -484,7 +614,8 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
   job->protection.names = (const char *const *) context->settings->protect_names;
   job->protection.cgroups = (const char *const *) context->settings->protect_cgroups;
 
-  /* When the caller leaves the bus, its work stops at the next batch. */
+  /* When the caller leaves the bus, a waiting call goes and a running one
+   * stops at the next batch. */
   job->watch_id = g_bus_watch_name_on_connection (context->connection, job->sender,
                                                   G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
                                                   name_vanished_cb, job, NULL);

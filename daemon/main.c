@@ -161,15 +161,27 @@ main (int argc, char **argv)
     }
   stats = ma_stats_new ();
   observations = ma_observations_new ();
-  /* Each process the daemon keeps knowledge of holds a pidfd (its exit
-   * drops the knowledge): up to MA_OBSERVATION_MAX_ENTRIES of them. */
+  /* What the configuration may hold open (memadvised(8), LIMITS AND
+   * JOBS): the soft limit is raised to it where the hard one allows, and
+   * MaxJobs lowered to what the limit holds where it does not, so that a
+   * call never fails for want of a file descriptor. */
   {
     struct rlimit limit;
+    guint64 budget = ma_settings_fd_budget (settings);
 
-    if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
       {
-        limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) MA_OBSERVATION_MAX_ENTRIES + 1024);
-        setrlimit (RLIMIT_NOFILE, &limit);
+        if (limit.rlim_cur < budget && limit.rlim_cur < limit.rlim_max)
+          {
+            limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) budget);
+            if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+              getrlimit (RLIMIT_NOFILE, &limit);
+          }
+        if (ma_settings_fit_fd_limit (settings, limit.rlim_cur))
+          g_warning ("The file descriptor limit (%" G_GUINT64_FORMAT
+                     ") is below the %" G_GUINT64_FORMAT
+                     " that MaxJobs needs: running %u calls at once instead",
+                     (guint64) limit.rlim_cur, budget, settings->max_jobs);
       }
   }
 
@@ -183,6 +195,8 @@ main (int argc, char **argv)
   daemon.context.kernel_supported = ma_probe_process_madvise ();
   daemon.context.calls_by_uid
       = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, call_times_free);
+  daemon.context.queue = ma_queue_new (settings->max_jobs, settings->max_jobs_per_user,
+                                       settings->max_queued_per_user, settings->max_queued);
   if (!daemon.context.kernel_supported)
     g_warning ("This kernel does not support process_madvise(2): every call will fail "
                "with NotSupported");
@@ -208,6 +222,8 @@ main (int argc, char **argv)
   g_clear_object (&daemon.manager);
   g_clear_object (&daemon.context.connection);
   g_hash_table_unref (daemon.context.calls_by_uid);
+  g_clear_handle_id (&daemon.context.dispatch_id, g_source_remove);
+  ma_queue_free (daemon.context.queue);
   g_main_loop_unref (daemon.loop);
   g_message ("memadvised stopped");
   return daemon.exit_status;

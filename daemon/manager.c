@@ -65,7 +65,7 @@ handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean recl
   request = ma_request_parse (pids, mode, options, self->context->settings, &error);
   if (refuse_call (self, invocation, reclaim ? "Reclaim" : "Plan", &request, error))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
-  ma_job_start (self->context, g_object_ref (invocation), reclaim, request);
+  ma_job_start (self->context, g_object_ref (invocation), reclaim, request, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -83,68 +83,12 @@ handle_reclaim (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation, GVa
   return handle_advise (MA_MANAGER (object), invocation, TRUE, pids, mode, options);
 }
 
-/* A PlanCgroup or ReclaimCgroup call while its members are listed. */
-typedef struct
-{
-  MaManager *manager;
-  GDBusMethodInvocation *invocation;
-  gboolean reclaim;
-  MaRequest *request;
-  char *cgroup;
-} CgroupCall;
-
-static void
-cgroup_call_free (CgroupCall *call)
-{
-  g_clear_object (&call->manager);
-  g_clear_object (&call->invocation);
-  g_clear_pointer (&call->request, ma_request_free);
-  g_free (call->cgroup);
-  g_free (call);
-}
-
-static void
-list_members_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  CgroupCall *call = task_data;
-  GError *error = NULL;
-  GArray *pids = ma_cgroup_list_members (call->cgroup, MA_DBUS_MAX_PIDS, &error);
-
-  if (pids == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, pids, (GDestroyNotify) g_array_unref);
-}
-
-/* The members are the pids of the request; from here on the call is a
- * Plan or Reclaim like any other, with the same limits and checks. */
-static void
-list_members_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  CgroupCall *call = g_task_get_task_data (G_TASK (result));
-  MaContext *context = call->manager->context;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GArray) pids = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (pids == NULL)
-    {
-      refuse_invalid (context, call->invocation, call->reclaim ? "ReclaimCgroup" : "PlanCgroup",
-                      error);
-      return;
-    }
-  g_array_append_vals (call->request->pids, pids->data, pids->len);
-  ma_job_start (context, g_steal_pointer (&call->invocation), call->reclaim,
-                g_steal_pointer (&call->request));
-}
-
 static gboolean
 handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim,
                       const char *cgroup, const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) task = NULL;
   MaRequest *request;
-  CgroupCall *call;
 
   request = ma_request_parse_options (mode, options, self->context->settings, &error);
   if (request != NULL && !ma_cgroup_path_check (cgroup, &error))
@@ -152,17 +96,9 @@ handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboole
   if (refuse_call (self, invocation, reclaim ? "ReclaimCgroup" : "PlanCgroup", &request, error))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 
-  /* cgroupfs reads do not sleep on disks, but a large subtree is still
-   * work the main loop should not do. */
-  call = g_new0 (CgroupCall, 1);
-  call->manager = g_object_ref (self);
-  call->invocation = g_object_ref (invocation);
-  call->reclaim = reclaim;
-  call->request = request;
-  call->cgroup = g_strdup (cgroup);
-  task = g_task_new (NULL, NULL, list_members_cb, NULL);
-  g_task_set_task_data (task, call, (GDestroyNotify) cgroup_call_free);
-  g_task_run_in_thread (task, list_members_thread);
+  /* The members are listed when the call's turn comes, as its first
+   * work: a large subtree is work like any other, within the limits. */
+  ma_job_start (self->context, g_object_ref (invocation), reclaim, request, cgroup);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

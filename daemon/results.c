@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <string.h>
+
 #include "jobs.h"
 
 static const char *
@@ -11,18 +13,32 @@ skipped_message (const MaPlan *plan)
   return "The budget selects less than one page of memory.";
 }
 
+/* The plan's ranges, at most @max of them (the first, in the order they
+ * are advised); *@out_cut says whether there were more. */
 static GVariant *
-ranges_variant (const MaPlan *plan)
+ranges_variant (const MaPlan *plan, guint max, gboolean *out_cut)
 {
-  g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ttt)"));
+  guint n = plan != NULL ? MIN (plan->ranges->len, max) : 0;
 
-  for (guint i = 0; plan != NULL && i < plan->ranges->len; i++)
-    {
-      const MaRange *r = &g_array_index (plan->ranges, MaRange, i);
+  *out_cut = plan != NULL && plan->ranges->len > n;
+  /* MaRange is three guint64s, as (ttt) is in GVariant's serialization:
+   * one copy in native byte order, as g_variant_new_fixed_array wants. */
+  G_STATIC_ASSERT (sizeof (MaRange) == 3 * sizeof (guint64));
+  return g_variant_new_fixed_array (G_VARIANT_TYPE ("(ttt)"), n > 0 ? plan->ranges->data : NULL, n,
+                                    sizeof (MaRange));
+}
 
-      g_variant_builder_add (&builder, "(ttt)", r->start, r->length, r->resident);
-    }
-  return g_variant_builder_end (&builder);
+/* A message no longer than MA_RESULTS_MAX_MESSAGE bytes: one from the
+ * configuration or the kernel could be longer. */
+static char *
+bounded_message (const char *message)
+{
+  const char *end;
+
+  if (strlen (message) <= MA_RESULTS_MAX_MESSAGE)
+    return g_strdup (message);
+  end = g_utf8_find_prev_char (message, message + MA_RESULTS_MAX_MESSAGE - 2);
+  return g_strdup_printf ("%.*s...", (int) (end - message), message);
 }
 
 guint64
@@ -46,7 +62,7 @@ ma_job_target_status (const MaJobTarget *t)
 }
 
 static GVariant *
-target_variant (MaJob *job, MaJobTarget *t)
+target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   const MaPlan *plan = t->plan;
@@ -85,7 +101,8 @@ target_variant (MaJob *job, MaJobTarget *t)
   if (t->failed)
     g_variant_dict_insert (&dict, "error", "s", ma_error_to_string (t->error));
   if (message != NULL)
-    g_variant_dict_insert (&dict, "message", "s", message);
+    g_variant_dict_insert_value (&dict, "message",
+                                 g_variant_new_take_string (bounded_message (message)));
   g_variant_dict_insert (&dict, "eligible-bytes", "t", plan != NULL ? plan->eligible_bytes : 0);
   g_variant_dict_insert (&dict, "planned-bytes", "t", plan != NULL ? plan->planned_bytes : 0);
   g_variant_dict_insert (&dict, "advised-bytes", "t", ma_job_target_advised (t));
@@ -111,7 +128,15 @@ target_variant (MaJob *job, MaJobTarget *t)
       g_variant_dict_insert (&dict, "swap-after", "t", after.swap);
     }
   if (job->request->ranges)
-    g_variant_dict_insert_value (&dict, "ranges", ranges_variant (plan));
+    {
+      gboolean cut;
+      GVariant *ranges
+          = ranges_variant (plan, MIN (MA_RESULTS_MAX_RANGES_PER_TARGET, *ranges_left), &cut);
+
+      *ranges_left -= (guint) g_variant_n_children (ranges);
+      g_variant_dict_insert_value (&dict, "ranges", ranges);
+      g_variant_dict_insert (&dict, "ranges-truncated", "b", cut);
+    }
   return g_variant_dict_end (&dict);
 }
 
@@ -119,9 +144,11 @@ GVariant *
 ma_job_build_results (MaJob *job)
 {
   g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aa{sv}"));
+  guint ranges_left = MA_RESULTS_MAX_RANGES_PER_CALL;
 
   for (guint i = 0; i < job->targets->len; i++)
     g_variant_builder_add_value (
-        &builder, target_variant (job, &g_array_index (job->targets, MaJobTarget, i)));
+        &builder,
+        target_variant (job, &g_array_index (job->targets, MaJobTarget, i), &ranges_left));
   return g_variant_builder_end (&builder);
 }

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "observations.h"
 #include "settings.h"
 
 typedef struct
@@ -15,6 +16,11 @@ typedef struct
 
 static const UintKey daemon_keys[] = {
   { "MaxJobs", G_STRUCT_OFFSET (MaSettings, max_jobs), 1, 1024 },
+  { "MaxJobsPerUser", G_STRUCT_OFFSET (MaSettings, max_jobs_per_user), 1, 1024 },
+  { "MaxQueuedPerUser", G_STRUCT_OFFSET (MaSettings, max_queued_per_user), 0, 1024 },
+  { "MaxQueued", G_STRUCT_OFFSET (MaSettings, max_queued), 0, 1024 },
+  /* A day: a deadline, not a schedule. */
+  { "JobTimeout", G_STRUCT_OFFSET (MaSettings, job_timeout), 1, 86400 },
   { "MaxCallsPerMinutePerUser", G_STRUCT_OFFSET (MaSettings, max_calls_per_minute), 0, 100000 },
   { "AuthorizationTimeout", G_STRUCT_OFFSET (MaSettings, auth_timeout), 1, 3600 },
   { "InteractiveAuthorizationTimeout", G_STRUCT_OFFSET (MaSettings, interactive_auth_timeout), 1,
@@ -31,12 +37,36 @@ static const char *const daemon_bool_keys[] = { "TrackAccess", NULL };
 
 static const char *const protect_keys[] = { "Names", "Cgroups", NULL };
 
+guint64
+ma_settings_fd_budget (const MaSettings *settings)
+{
+  return MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES + (guint64) settings->max_jobs * MA_FDS_PER_JOB;
+}
+
+gboolean
+ma_settings_fit_fd_limit (MaSettings *settings, guint64 limit)
+{
+  guint fit = 1;
+
+  if (ma_settings_fd_budget (settings) <= limit)
+    return FALSE;
+  if (limit > MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES)
+    fit = MAX (1, (limit - MA_FDS_OWN - MA_OBSERVATION_MAX_ENTRIES) / MA_FDS_PER_JOB);
+  settings->max_jobs = MIN (settings->max_jobs, fit);
+  settings->max_jobs_per_user = MIN (settings->max_jobs_per_user, settings->max_jobs);
+  return TRUE;
+}
+
 MaSettings *
 ma_settings_new (void)
 {
   MaSettings *settings = g_new0 (MaSettings, 1);
 
   settings->max_jobs = 4;
+  settings->max_jobs_per_user = 2;
+  settings->max_queued_per_user = 16;
+  settings->max_queued = 64;
+  settings->job_timeout = 120;
   settings->max_calls_per_minute = 60;
   settings->auth_timeout = 20;
   settings->interactive_auth_timeout = 300;

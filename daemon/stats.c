@@ -8,6 +8,8 @@ struct _MaStats
   gint64 started_at; /* wall clock, seconds since the epoch */
   guint64 calls_plan;
   guint64 calls_reclaim;
+  guint64 calls_cancelled;
+  guint64 calls_timed_out;
   guint64 targets;
   guint64 targets_ok;
   guint64 targets_skipped;
@@ -63,6 +65,18 @@ ma_stats_add_call (MaStats *stats, gboolean reclaim)
     stats->calls_reclaim++;
   else
     stats->calls_plan++;
+}
+
+void
+ma_stats_add_cancelled_call (MaStats *stats)
+{
+  stats->calls_cancelled++;
+}
+
+void
+ma_stats_add_timed_out_call (MaStats *stats)
+{
+  stats->calls_timed_out++;
 }
 
 void
@@ -130,6 +144,8 @@ ma_stats_to_variant (MaStats *stats, guint tracked, guint64 tracked_bytes)
   g_variant_dict_insert (&dict, "started-at", "t", (guint64) stats->started_at);
   g_variant_dict_insert (&dict, "calls-plan", "t", stats->calls_plan);
   g_variant_dict_insert (&dict, "calls-reclaim", "t", stats->calls_reclaim);
+  g_variant_dict_insert (&dict, "cancelled-calls", "t", stats->calls_cancelled);
+  g_variant_dict_insert (&dict, "timed-out-calls", "t", stats->calls_timed_out);
   g_variant_dict_insert (&dict, "targets", "t", stats->targets);
   g_variant_dict_insert (&dict, "targets-ok", "t", stats->targets_ok);
   g_variant_dict_insert (&dict, "targets-skipped", "t", stats->targets_skipped);

@@ -16,6 +16,10 @@ void ma_stats_free (MaStats *stats);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaStats, ma_stats_free)
 
 void ma_stats_add_call (MaStats *stats, gboolean reclaim);
+/* A call admitted whose caller left the bus before its work began. */
+void ma_stats_add_cancelled_call (MaStats *stats);
+/* A call whose work JobTimeout stopped. */
+void ma_stats_add_timed_out_call (MaStats *stats);
 /* A call refused as a whole; @reason is a failure key ("access-denied",
  * "busy", "invalid-args", "not-supported"). */
 void ma_stats_add_refused_call (MaStats *stats, const char *reason);

@@ -10,6 +10,10 @@
 #include "ma-client.h"
 #include "session.h"
 
+/* memadvised says Busy only when its queue is full: try again later, not
+ * at once, and not never. */
+#define BUSY_RETRY_MS (30 * 1000)
+
 /* An app waiting for a reclaim, and why. */
 typedef struct
 {
@@ -58,6 +62,7 @@ sess_reclaim_shutdown (SessAgent *agent)
 {
   g_clear_handle_id (&agent->timer, g_source_remove);
   g_clear_handle_id (&agent->rate_timer, g_source_remove);
+  g_clear_handle_id (&agent->busy_timer, g_source_remove);
   g_queue_clear_full (&agent->queue, (GDestroyNotify) queued_free);
   g_clear_pointer (&agent->spent, g_array_unref);
 }
@@ -217,6 +222,33 @@ on_rate_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_busy_timer (gpointer user_data)
+{
+  SessAgent *agent = user_data;
+
+  agent->busy_timer = 0;
+  kick (agent);
+  return G_SOURCE_REMOVE;
+}
+
+/* The app goes back to the head of the queue, the queue waits a while. */
+static void
+retry_later (SessAgent *agent, const char *unit, SessTrigger trigger)
+{
+  Queued *q;
+
+  if (queued (agent, unit) == NULL)
+    {
+      q = g_new0 (Queued, 1);
+      q->unit = g_strdup (unit);
+      q->trigger = trigger;
+      g_queue_push_head (&agent->queue, q);
+    }
+  if (agent->busy_timer == 0)
+    agent->busy_timer = g_timeout_add (BUSY_RETRY_MS, on_busy_timer, agent);
+}
+
 static void
 on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -234,7 +266,18 @@ on_reclaimed (GObject *source, GAsyncResult *result, gpointer user_data)
   app = sess_apps_lookup (agent, call->unit);
 
   if (!ma_dbus_mem_advise1_call_reclaim_cgroup_finish (MA_DBUS_MEM_ADVISE1 (source), &results,
-                                                       result, &error))
+                                                       result, &error)
+      && g_error_matches (error, MA_DBUS_ERROR, MA_DBUS_ERROR_BUSY))
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_message ("memadvised is busy (%s): reclaiming %s again in %d s", error->message,
+                 app ? app->app_id : call->unit, BUSY_RETRY_MS / 1000);
+      retry_later (agent, call->unit, call->trigger);
+      g_free (call->unit);
+      g_free (call);
+      return;
+    }
+  if (error != NULL)
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
       g_dbus_error_strip_remote_error (error);
@@ -318,9 +361,11 @@ send_call (SessAgent *agent, SessApp *app, SessTrigger trigger, guint64 budget)
   call->pageout = g_str_equal (mode, "pageout");
   agent->calling = TRUE;
   g_debug ("ReclaimCgroup %s %s", app->cgroup, mode);
+  /* No timeout: the call may wait its turn in memadvised's queue, and it
+   * goes when the agent leaves the bus. */
   ma_dbus_mem_advise1_call_reclaim_cgroup (agent->memadvised, app->cgroup, mode,
                                            g_variant_dict_end (&options), G_DBUS_CALL_FLAGS_NONE,
-                                           -1, NULL, on_reclaimed, call);
+                                           G_MAXINT, NULL, on_reclaimed, call);
 }
 
 /* Sends the next call the queue and the rate cap allow, unless one is in
@@ -328,7 +373,7 @@ send_call (SessAgent *agent, SessApp *app, SessTrigger trigger, guint64 budget)
 static void
 kick (SessAgent *agent)
 {
-  while (!agent->calling && !g_queue_is_empty (&agent->queue))
+  while (!agent->calling && agent->busy_timer == 0 && !g_queue_is_empty (&agent->queue))
     {
       gint64 now = g_get_monotonic_time ();
       gint64 refill_at;

@@ -92,6 +92,7 @@ struct _SessAgent
   gboolean calling;
   guint timer;      /* the next app whose background delay ends */
   guint rate_timer; /* the rate cap lets the next call through */
+  guint busy_timer; /* memadvised was busy: the next call waits for this */
   GArray *spent;    /* SessSpent: bytes advised in the last minute */
   gboolean pressure_episode;
 

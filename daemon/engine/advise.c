@@ -5,10 +5,13 @@
  * Ranges go to the kernel in batches of at most IOV_MAX iovecs and
  * MAX_RW_COUNT bytes. The kernel advises iovecs in order and stops at the
  * first that fails, returning the bytes of the iovecs before it. The failed
- * iovec is then advised again in halves, down to single pages, so that only
- * what the kernel now refuses (a mapping locked, unmapped or turned hugetlb
- * since planning) is skipped; the rest of the batch goes on. Advised bytes
- * are what the kernel accepted, nothing else.
+ * iovec is then advised again in halves, MA_APPLY_SPLIT_DEPTH levels deep
+ * at most, so that little more than what the kernel now refuses (a mapping
+ * locked, unmapped or turned hugetlb since planning) is skipped; the rest
+ * of the batch goes on. The calls a target's refusals cost are bounded
+ * (MA_APPLY_MAX_REFUSAL_CALLS): past that, what a batch has left after a
+ * refusal is skipped. Advised bytes are what the kernel accepted, nothing
+ * else; skipped bytes the rest, so the two add up to the plan.
  *
  * Only MADV_COLD and MADV_PAGEOUT exist here: both keep the contents.
  */
@@ -67,6 +70,7 @@ typedef struct
   int advice;
   gsize page_size;
   MaApplyResult *out;
+  gint *refusal_calls; /* atomic, shared by the workers of one apply */
 } Apply;
 
 /* One process_madvise call; returns bytes accepted or -errno. */
@@ -92,15 +96,52 @@ is_fatal (int errsv)
   return errsv == ESRCH || errsv == EPERM || errsv == EACCES || errsv == ENOSYS || errsv == EBADF;
 }
 
-/* Advises [start, start + length) that the kernel refused as one iovec,
- * halving until what it refuses is single pages, which are skipped. */
+/* One more call because of a refusal, if the apply's budget allows it. */
 static gboolean
-advise_split (Apply *apply, guint64 start, guint64 length, GError **error)
+take_refusal_call (Apply *apply)
+{
+  return g_atomic_int_add (apply->refusal_calls, 1) < MA_APPLY_MAX_REFUSAL_CALLS;
+}
+
+static void
+skip (Apply *apply, guint64 length)
+{
+  apply->out->skipped_bytes += length;
+  apply->out->n_skipped_ranges++;
+}
+
+static gboolean advise_piece (Apply *apply, guint64 start, guint64 length, guint depth,
+                              GError **error);
+
+/* [start, start + length) was refused as one iovec: its halves are tried
+ * on their own, @depth levels down already; what is still refused at the
+ * last level, at a single page or past the budget is skipped. */
+static gboolean
+advise_refused (Apply *apply, guint64 start, guint64 length, guint depth, GError **error)
+{
+  guint64 half;
+
+  if (length <= apply->page_size || depth >= MA_APPLY_SPLIT_DEPTH)
+    {
+      skip (apply, length);
+      return TRUE;
+    }
+  half = (length / apply->page_size / 2) * apply->page_size;
+  return advise_piece (apply, start, half, depth + 1, error)
+         && advise_piece (apply, start + half, length - half, depth + 1, error);
+}
+
+static gboolean
+advise_piece (Apply *apply, guint64 start, guint64 length, guint depth, GError **error)
 {
   struct iovec iov = { .iov_base = (void *) (uintptr_t) start, .iov_len = length };
   gssize r;
-  guint64 half;
 
+  if (!take_refusal_call (apply))
+    {
+      skip (apply, length);
+      return TRUE;
+    }
   r = advise_iov (apply, &iov, 1);
   if (r == (gssize) length)
     {
@@ -113,15 +154,7 @@ advise_split (Apply *apply, guint64 start, guint64 length, GError **error)
                                "process_madvise");
       return FALSE;
     }
-  if (length <= apply->page_size)
-    {
-      apply->out->skipped_bytes += length;
-      apply->out->n_skipped_ranges++;
-      return TRUE;
-    }
-  half = (length / apply->page_size / 2) * apply->page_size;
-  return advise_split (apply, start, half, error)
-         && advise_split (apply, start + half, length - half, error);
+  return advise_refused (apply, start, length, depth, error);
 }
 
 static gboolean
@@ -156,9 +189,16 @@ advise_batch (Apply *apply, const MaSpan *spans, guint n, GError **error)
       if (pos == n)
         break;
 
-      if (!advise_split (apply, (uintptr_t) iov[pos].iov_base, iov[pos].iov_len, error))
+      if (!advise_refused (apply, (uintptr_t) iov[pos].iov_base, iov[pos].iov_len, 0, error))
         return FALSE;
       pos++;
+      /* Going on with the rest of the batch is one more call too. */
+      if (pos < n && !take_refusal_call (apply))
+        {
+          for (; pos < n; pos++)
+            skip (apply, iov[pos].iov_len);
+          break;
+        }
     }
   return TRUE;
 }
@@ -172,8 +212,9 @@ typedef struct
   GMutex lock;
   MaBatchCursor cursor; /* under lock */
   guint64 max_bytes;
-  gint stop;    /* atomic: set by the first worker that fails */
-  guint64 done; /* atomic: bytes advised or skipped by all workers */
+  gint stop;          /* atomic: set by the first worker that fails */
+  gint refusal_calls; /* atomic: calls made because of refusals */
+  guint64 done;       /* atomic: bytes advised or skipped by all workers */
   guint64 planned;
   GCancellable *cancellable;
 } Queue;
@@ -298,6 +339,7 @@ ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable
         .advice = plan->mode == MA_MODE_PAGEOUT ? MADV_PAGEOUT : MADV_COLD,
         .page_size = page_size,
         .out = &w->result,
+        .refusal_calls = &queue.refusal_calls,
       };
       w->queue = &queue;
     }

@@ -243,6 +243,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaPlan, ma_plan_free)
  * that thread advised and, with several threads, once more at the end. */
 typedef void (*MaProgressFunc) (guint64 done_bytes, guint64 planned_bytes, gpointer user_data);
 
+/* A range the kernel refuses at apply time (planned, then locked, unmapped
+ * or turned hugetlb) is tried again in halves, at most this many levels
+ * deep: what is still refused then is skipped, at most 1/16 of the range
+ * more than the kernel refused. */
+#define MA_APPLY_SPLIT_DEPTH 4
+/* The process_madvise calls one apply may make because of refusals (the
+ * halves, and the rest of a batch after a refused range), over all its
+ * threads. Past it, what a batch has left after a refusal is skipped, so an
+ * apply makes at most this many calls more than it has batches. */
+#define MA_APPLY_MAX_REFUSAL_CALLS 1024
+
 typedef struct
 {
   guint64 advised_bytes; /* what process_madvise accepted */

@@ -170,7 +170,8 @@ guint64 ma_budget_pages (guint64 eligible_pages, guint percent, guint64 max_byte
 
 /* Builds the ranges of a plan: walks @vmas in @order, asks @residency for
  * each, and takes resident runs until @budget_pages are taken, splitting
- * the last run at a page boundary. Returns the resident bytes taken. */
+ * the last run at a page boundary; a run that starts where the range
+ * before it ends extends that range. Returns the resident bytes taken. */
 gboolean ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64 budget_pages,
                          gsize page_size, MaResidencyFunc residency, gpointer residency_data,
                          GArray *ranges_out, guint64 *out_planned, GError **error);

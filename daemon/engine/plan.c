@@ -79,8 +79,22 @@ ma_plan_select (const MaVma *vmas, const guint *order, guint n, guint64 budget_p
           run.length = MIN (run.start + run.length, vma->end) - run.start;
           run.length = MIN (run.length, remaining);
           run.resident = run.length;
-          g_array_append_val (ranges_out, run);
           remaining -= run.length;
+          /* Runs that touch (mappings placed back to back, planned one
+           * after the other) go to the kernel, and into the results, as
+           * one range. */
+          if (ranges_out->len > 0)
+            {
+              MaRange *last = &g_array_index (ranges_out, MaRange, ranges_out->len - 1);
+
+              if (last->start + last->length == run.start)
+                {
+                  last->length += run.length;
+                  last->resident += run.length;
+                  continue;
+                }
+            }
+          g_array_append_val (ranges_out, run);
         }
     }
 

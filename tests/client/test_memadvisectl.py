@@ -213,7 +213,8 @@ class MemadvisectlTest(CtlTestCase):
             with self.subTest(flag=flag):
                 data = self.ctl_json('-t', t.pid, '-d', '-j', flag)
                 x = data['targets'][0]
-                self.assertEqual(set(x), TARGET_KEYS | {'ranges'})
+                self.assertEqual(set(x), TARGET_KEYS | {'ranges', 'ranges_truncated'})
+                self.assertIs(x['ranges_truncated'], False)
                 self.assertGreater(len(x['ranges']), 0)
                 for r in x['ranges']:
                     self.assertEqual(set(r), {'start', 'length', 'resident'})
@@ -226,6 +227,19 @@ class MemadvisectlTest(CtlTestCase):
                 self.assertEqual(table.rc, 0, table)
                 self.assertRegex(table.out, r'\n +0x[0-9a-f]+-0x[0-9a-f]+  %s, %s resident\n'
                                  % (IEC, IEC))
+
+    def test_verbose_says_when_the_daemon_cut_the_ranges(self):
+        self.start()
+        t = self.spawn_target()
+        t.command('sparse s %d 2' % (256 * MiB))
+        data = self.ctl_json('-t', t.pid, '-d', '-j', '-v', '-p', '100')
+        x = data['targets'][0]
+        self.assertIs(x['ranges_truncated'], True)
+        self.assertEqual(len(x['ranges']), 16384)
+        self.assertGreaterEqual(x['planned_bytes'], 128 * MiB)
+        table = self.ctl('-t', t.pid, '-d', '-v', '-p', '100')
+        self.assertEqual(table.rc, 0, table)
+        self.assertIn('(only the first 16384 ranges are listed)\n', table.out)
 
     def test_flag_json_long_and_short(self):
         self.start()
@@ -425,12 +439,15 @@ class MemadvisectlTest(CtlTestCase):
         else:
             self.assertRegex(r.out, r'Swap: +%s configured, %s free' % (IEC, IEC))
         self.assertRegex(r.out, r'\n  Reclaim calls: +1\n')
+        self.assertRegex(r.out, r'\n  Calls dropped: +0\n')
+        self.assertRegex(r.out, r'\n  Calls timed out: +0\n')
         self.assertNotIn('calls-reclaim', r.out)
         for label in ('Came back after pageout', 'Came back while sampling', 'Processes tracked',
                       'Memory for tracking'):
             self.assertRegex(r.out, r'\n  %s: +\S' % label)
         for key in ('refaulted-bytes', 'sampled-bytes', 'tracked-processes', 'tracked-state'):
             self.assertNotIn(key, r.out)
+        self.assertNotIn('cancelled-calls', r.out)
         data = self.ctl_json('status', '--json')
         self.assertEqual(data['version'], self.get_property('Version'))
         self.assertIs(data['kernel_supported'], True)
@@ -813,6 +830,33 @@ class MemadvisectlTest(CtlTestCase):
         self.assertLess(advised, size * 0.9)
         data = self.ctl_json('-d', '-j', '-t', t.pid)
         self.assertEqual(data['targets'][0]['status'], 'ok')
+
+
+class QueueCtlTest(CtlTestCase):
+    """memadvisectl waits its turn in the daemon's queue."""
+
+    def test_eight_concurrent_reclaims_of_one_user_all_succeed(self):
+        # Each call keeps its place for its second of min-idle, two of one
+        # user at a time: past MaxJobs, four of them were Busy.
+        group = self.add_group()
+        alice = self.add_user(groups=[group])
+        self.install_group_rule(group)
+        self.start()
+        targets = [self.target(alice, size=16 * MiB) for _ in range(8)]
+        argv = [self.ctl_path, '-m', 'cold', '-p', '10', '--min-idle', '1']
+        procs = [self.run_as(alice, argv + ['-t', str(t.pid)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, universal_newlines=True) for t in targets]
+        results = [Result(p.wait(120), p.stdout.read(), p.stderr.read()) for p in procs]
+        for p in procs:
+            p.stdout.close()
+            p.stderr.close()
+        for r in results:
+            self.assertEqual(r.rc, 0, r)
+            self.assertNotIn('busy', r.err)
+        stats = self.stats()
+        self.assertEqual(stats['calls-reclaim'], 8)
+        self.assertEqual(stats['targets-ok'], 8)
+        self.assertNotIn('busy', stats['refused-calls'])
 
 
 if __name__ == '__main__':

@@ -42,7 +42,8 @@ its method or its class: meson runs it under tests/with-swap --size SIZE.
 A class with `daemon_as_service = True` runs memadvised as the shipped unit
 does: as the system user `memadvise` (created for the test when the machine
 has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE
-and CAP_DAC_READ_SEARCH, ambient (setpriv, as quickstart does).
+and CAP_DAC_READ_SEARCH, ambient (setpriv, as quickstart does), and the
+unit's LimitNOFILE= (prlimit).
 
 `self.run_as(user, argv)` runs any program as a user with
 DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus (user None: root);
@@ -97,6 +98,17 @@ def needs_swap(size):
         obj.ma_swap_size = size
         return obj
     return mark
+
+
+def unit_nofile():
+    """LimitNOFILE= of the shipped unit as (soft, hard); systemd's default
+    (1024:524288) where it sets none."""
+    with open(os.path.join(SOURCE_ROOT, 'data', 'memadvised.service.in')) as f:
+        for line in f:
+            if line.startswith('LimitNOFILE='):
+                soft, _, hard = line.split('=', 1)[1].strip().partition(':')
+                return int(soft), int(hard or soft)
+    return 1024, 524288
 
 
 class CallError(Exception):
@@ -297,6 +309,15 @@ def wait_hanging(mock, timeout=10):
             return True
         time.sleep(0.05)
     return False
+
+
+def wait_log(test, text, count=1, timeout=10):
+    """Waits until the daemon of @test has logged @text @count times."""
+    for _ in range(int(timeout / 0.05)):
+        if test.daemon_log_text().count(text) >= count:
+            return
+        time.sleep(0.05)
+    test.fail('memadvised did not log %r %d times:\n%s' % (text, count, test.daemon_log_text()))
 
 
 def cgroup2_root():
@@ -559,7 +580,8 @@ class MaTestCase(unittest.TestCase):
         self.daemon_log = open(os.path.join(self.tmpdir, 'memadvised.log'), 'w+')
         prefix = []
         if self.daemon_as_service:
-            prefix = ['setpriv', '--reuid=' + SERVICE_USER, '--regid=' + SERVICE_USER,
+            prefix = ['prlimit', '--nofile=%d:%d' % unit_nofile(), '--',
+                      'setpriv', '--reuid=' + SERVICE_USER, '--regid=' + SERVICE_USER,
                       '--init-groups', '--inh-caps=' + SERVICE_CAPS,
                       '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS]
         self.daemon = subprocess.Popen(prefix + [self.daemon_path, '--config', path, '--verbose'] +

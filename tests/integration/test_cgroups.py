@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import ma_harness
-from ma_harness import MaTestCase, cgroup2_root, needs_swap, remove_cgroup, wait_hanging
+from ma_harness import MaTestCase, cgroup2_root, needs_swap, remove_cgroup, wait_log
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
@@ -209,20 +209,31 @@ class CgroupLimitsTest(CgroupTestCase):
             self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
         self.assertEqual(self.statistics()['refused-calls']['busy'], 1)
 
-    def test_max_jobs_busy(self):
-        mock = self.start_polkit_mock()
-        mock.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
-        mock.SimulateHang('(b)', True)
+    def test_cgroup_listing_waits_for_a_place(self):
+        # The listing is a call's first work: with the one place held, a
+        # cgroup that names nothing is found out only once the place frees.
+        self.start_polkitd()
         self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
         t = self.target(self.alice, self.top)
-        hung = self.call_async(self.alice, 'ReclaimCgroup', mode='cold', cgroup=self.top)
-        self.assertTrue(wait_hanging(mock))
-        with self.assertRaisesCallError(BUSY):
-            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top)
-        mock.SimulateHang('(b)', False)
-        mock.ReleaseHangingCalls()
-        results = self.call_finish(hung)['value'][0]
-        self.assertEqual([(r['pid'], r['status']) for r in results], [(t.pid, 'ok')])
+        holder = self.call_async(self.alice, 'Plan', [t.pid], 'cold', {'min-idle': ('u', 3)})
+        wait_log(self, 'for min-idle')
+        start = time.monotonic()
+        with self.assertRaisesCallError(INVALID_ARGS):
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top + '-none')
+        self.assertGreater(time.monotonic() - start, 1.5)
+        self.assertEqual(self.call_finish(holder)['value'][0][0]['status'], 'ok')
+
+    def test_cgroup_call_past_the_bound_is_busy_before_its_walk(self):
+        self.start_polkitd()
+        self.start_daemon(config={'Daemon': {'MaxJobs': '1', 'MaxQueuedPerUser': '0'}})
+        t = self.target(self.alice, self.top)
+        holder = self.call_async(self.alice, 'Plan', [t.pid], 'cold', {'min-idle': ('u', 3)})
+        wait_log(self, 'for min-idle')
+        with self.assertRaisesCallError(BUSY) as cm:
+            self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top + '-none')
+        self.assertIn('MaxQueuedPerUser', cm.exception.message)
+        self.assertEqual(self.call_finish(holder)['value'][0][0]['status'], 'ok')
+        self.assertEqual(self.statistics()['refused-calls'], {'busy': 1})
 
 
 @needs_swap('4G')

@@ -78,23 +78,6 @@ class HangingAuthorityTest(MaTestCase):
 
 class LimitsTest(MaTestCase):
 
-    def test_max_jobs_busy(self):
-        mock = self.start_polkit_mock()
-        mock.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
-        mock.SimulateHang('(b)', True)
-        self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
-        alice = self.add_user()
-        t = self.spawn_target(alice)
-        hung = self.call_async(alice, 'Reclaim', [t.pid], 'cold')
-        self.assertTrue(wait_hanging(mock))
-        with self.assertRaisesCallError(BUSY):
-            self.call(alice, 'Plan', [t.pid], 'cold')
-        mock.SimulateHang('(b)', False)
-        mock.ReleaseHangingCalls()
-        self.assertEqual(self.call_finish(hung)['value'][0][0]['status'], 'ok')
-        self.assertEqual(self.call(alice, 'Plan', [t.pid], 'cold')[0]['status'], 'ok')
-        self.assertEqual(self.statistics()['refused-calls']['busy'], 1)
-
     def test_rate_limit_per_user(self):
         self.start_polkitd()
         self.start_daemon(config={'Daemon': {'MaxCallsPerMinutePerUser': '3'}})

@@ -235,6 +235,67 @@ test_apply_cancelled_from_progress_stops (void)
   g_assert_cmpuint (result.n_calls, ==, 1);
 }
 
+/* The calls an apply may make: one per batch (by iovecs and by bytes),
+ * and the bounded calls of refusals. */
+static guint64
+max_calls (const MaPlan *plan)
+{
+  guint64 batches = (plan->ranges->len + MA_IOV_MAX - 1) / MA_IOV_MAX
+                    + (plan->planned_bytes + MA_BATCH_MAX_BYTES - 1) / MA_BATCH_MAX_BYTES;
+
+  return batches + MA_APPLY_MAX_REFUSAL_CALLS;
+}
+
+/* A 256 MiB mapping locked under the plan: its 32 batches are refused.
+ * Halving each down to single pages took 131,072 calls; the halves stop
+ * MA_APPLY_SPLIT_DEPTH levels down, and the totals stay exact. */
+static void
+test_apply_locked_after_plan_costs_bounded_calls (void)
+{
+  g_autoptr (TestTarget) t = test_target_spawn ();
+  g_autoptr (MaTarget) target = NULL;
+  g_autoptr (MaPlan) plan = NULL;
+  MaApplyResult result = { 0 };
+  guint64 size = 256 * MiB;
+
+  test_target_map (t, "big", "anon", size, TRUE, NULL);
+  plan = live_plan (test_target_get_pid (t), MA_MODE_COLD, 100, 0, &target);
+  g_assert_cmpuint (plan->planned_bytes, >=, size);
+  g_free (test_target_command (t, "mlock big"));
+  live_apply (target, plan, &result);
+  g_test_message ("%u calls for %u ranges, %" G_GUINT64_FORMAT " bytes", result.n_calls,
+                  plan->ranges->len, plan->planned_bytes);
+  g_assert_cmpuint (result.skipped_bytes, ==, size);
+  g_assert_cmpuint (result.advised_bytes, ==, plan->planned_bytes - size);
+  g_assert_cmpuint (result.n_calls, <=, max_calls (plan));
+  live_assert_resident (t, "big");
+}
+
+/* Every other page of 64 MiB planned, then unmapped: 8192 ranges of a
+ * page, each refused. One call for the refused page and one to go on
+ * with the batch made two calls a range; past the refusal budget the rest
+ * of a refused batch is skipped. */
+static void
+test_apply_unmapped_sparse_after_plan_costs_bounded_calls (void)
+{
+  g_autoptr (TestTarget) t = test_target_spawn ();
+  g_autoptr (MaTarget) target = NULL;
+  g_autoptr (MaPlan) plan = NULL;
+  MaApplyResult result = { 0 };
+  guint64 size = 64 * MiB, pages = size / ma_page_size ();
+
+  g_free (test_target_command (t, "sparse s %" G_GUINT64_FORMAT " 2", size));
+  plan = live_plan (test_target_get_pid (t), MA_MODE_COLD, 100, 0, &target);
+  g_assert_cmpuint (plan->ranges->len, >=, pages / 2);
+  g_free (test_target_command (t, "unmap s"));
+  live_apply (target, plan, &result);
+  g_test_message ("%u calls for %u ranges, %" G_GUINT64_FORMAT " bytes", result.n_calls,
+                  plan->ranges->len, plan->planned_bytes);
+  g_assert_cmpuint (result.advised_bytes + result.skipped_bytes, ==, plan->planned_bytes);
+  g_assert_cmpuint (result.skipped_bytes, >=, size / 2);
+  g_assert_cmpuint (result.n_calls, <=, max_calls (plan));
+}
+
 static void
 test_plan_percent_out_of_range_is_invalid (void)
 {
@@ -284,6 +345,10 @@ main (int argc, char **argv)
                    test_apply_more_than_2_gib_in_several_calls);
   g_test_add_func ("/live/apply/cancelled-from-progress-stops",
                    test_apply_cancelled_from_progress_stops);
+  g_test_add_func ("/live/apply/locked-after-plan-costs-bounded-calls",
+                   test_apply_locked_after_plan_costs_bounded_calls);
+  g_test_add_func ("/live/apply/unmapped-sparse-after-plan-costs-bounded-calls",
+                   test_apply_unmapped_sparse_after_plan_costs_bounded_calls);
   g_test_add_func ("/live/plan/percent-out-of-range-is-invalid",
                    test_plan_percent_out_of_range_is_invalid);
 

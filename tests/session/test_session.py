@@ -48,6 +48,7 @@ def _remove_cgroups(paths):
 
 class SessionTestCase(MaTestCase):
     mode = 'cold'
+    daemon_config = None  # memadvised.conf, as start_daemon() takes it
 
     def setUp(self):
         super().setUp()
@@ -57,7 +58,7 @@ class SessionTestCase(MaTestCase):
         # An active session's user may reclaim its own processes without
         # a prompt (reclaim-own allow_active=yes); the mock stands for it.
         self.polkit.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
-        self.start_daemon()
+        self.start_daemon(config=self.daemon_config)
         self.start_session_bus()
         self.slice_rel = 'user.slice/user-%d.slice/user@%d.service/app.slice' % (self.uid, self.uid)
         self.created = []
@@ -549,6 +550,30 @@ class PressureSwapTest(SessionTestCase):
         self.thrash()
         self.wait_for_reclaims(1, timeout=40)
         self.wait_for_log('Reclaimed org.example.Idle (memory pressure)')
+
+
+class SessionBusyTest(SessionTestCase):
+    """memadvised's queue is full for the user: the agent tries again."""
+
+    daemon_config = {'Daemon': {'MaxJobs': '1', 'MaxQueuedPerUser': '0'}}
+
+    def test_busy_reclaim_is_tried_again_later(self):
+        _, path = self.add_app()
+        # The user's only place is taken for 5 s (a min-idle wait), and no
+        # call of the user may wait: the agent's first call is Busy.
+        other = self.spawn_target(self.user)
+        holder = self.call_async(self.user, 'Plan', [other.pid], 'cold',
+                                 {'min-idle': ('u', 5)}, timeout=60)
+        ma_harness.wait_log(self, 'for min-idle')
+        self.set_inactive_since(path, monotonic_us())
+        self.start_agent(BackgroundSeconds=1)
+        self.wait_for_log('memadvised is busy')
+        self.assertIn('MaxQueuedPerUser', self.log_text())
+        self.assertEqual(self.call_finish(holder)['value'][0][0]['status'], 'ok')
+        self.assertEqual(self.statistics()['refused-calls'], {'busy': 1})
+        self.wait_for_reclaims(1, timeout=45)
+        # (A trigger of memory pressure on a busy machine may come first.)
+        self.wait_for_log('Reclaimed org.example.App (')
 
 
 class KWinScriptTest(unittest.TestCase):

@@ -206,6 +206,34 @@ test_select_runs_are_clamped_to_the_mapping (void)
   g_assert_cmphex (g_array_index (ranges, MaRange, 0).start, ==, BASE + 2 * PAGE);
 }
 
+/* Mappings placed back to back and planned one after the other are one
+ * range: one iovec, one results entry. Touching runs planned apart, in
+ * another order, stay apart. */
+static void
+test_select_joins_runs_that_touch (void)
+{
+  MaVma vmas[] = { vma_pages (0, 4, 4, 0), vma_pages (4, 4, 4, 0), vma_pages (12, 4, 4, 0) };
+  FakePagemap fake = { .bits = "1111111100001111" };
+  g_autoptr (GArray) ranges = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (GError) error = NULL;
+  guint order[] = { 1, 2, 0 };
+  guint64 planned = 0;
+
+  g_assert_cmpuint (select_ranges (vmas, 3, 100, &fake, ranges), ==, 12 * PAGE);
+  g_assert_cmpuint (ranges->len, ==, 2);
+  g_assert_cmphex (g_array_index (ranges, MaRange, 0).start, ==, BASE);
+  g_assert_cmpuint (g_array_index (ranges, MaRange, 0).length, ==, 8 * PAGE);
+  g_assert_cmpuint (g_array_index (ranges, MaRange, 0).resident, ==, 8 * PAGE);
+  g_assert_cmphex (g_array_index (ranges, MaRange, 1).start, ==, BASE + 12 * PAGE);
+
+  g_array_set_size (ranges, 0);
+  g_assert_true (
+      ma_plan_select (vmas, order, 3, 100, PAGE, fake_residency, &fake, ranges, &planned, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (planned, ==, 12 * PAGE);
+  g_assert_cmpuint (ranges->len, ==, 3);
+}
+
 static void
 test_select_zero_budget_reads_nothing (void)
 {
@@ -365,6 +393,7 @@ main (int argc, char **argv)
                    test_select_budget_above_resident_takes_all_resident);
   g_test_add_func ("/plan/select/runs-are-clamped-to-the-mapping",
                    test_select_runs_are_clamped_to_the_mapping);
+  g_test_add_func ("/plan/select/joins-runs-that-touch", test_select_joins_runs_that_touch);
   g_test_add_func ("/plan/select/zero-budget-reads-nothing", test_select_zero_budget_reads_nothing);
   g_test_add_func ("/plan/select/residency-error-is-reported",
                    test_select_residency_error_is_reported);

@@ -68,6 +68,10 @@ static void
 assert_defaults (const MaSettings *s)
 {
   g_assert_cmpuint (s->max_jobs, ==, 4);
+  g_assert_cmpuint (s->max_jobs_per_user, ==, 2);
+  g_assert_cmpuint (s->max_queued_per_user, ==, 16);
+  g_assert_cmpuint (s->max_queued, ==, 64);
+  g_assert_cmpuint (s->job_timeout, ==, 120);
   g_assert_cmpuint (s->max_calls_per_minute, ==, 60);
   g_assert_cmpuint (s->auth_timeout, ==, 20);
   g_assert_cmpuint (s->interactive_auth_timeout, ==, 300);
@@ -109,6 +113,10 @@ test_settings_every_key (void)
 {
   g_autoptr (MaSettings) s = load_ok ("[Daemon]\n"
                                       "MaxJobs=2\n"
+                                      "MaxJobsPerUser=1\n"
+                                      "MaxQueuedPerUser=0\n"
+                                      "MaxQueued=1024\n"
+                                      "JobTimeout=86400\n"
                                       "MaxCallsPerMinutePerUser=0\n"
                                       "AuthorizationTimeout=1\n"
                                       "InteractiveAuthorizationTimeout=3600\n"
@@ -121,6 +129,10 @@ test_settings_every_key (void)
                                       "Cgroups=/system.slice;/user.slice/a.scope/\n");
 
   g_assert_cmpuint (s->max_jobs, ==, 2);
+  g_assert_cmpuint (s->max_jobs_per_user, ==, 1);
+  g_assert_cmpuint (s->max_queued_per_user, ==, 0);
+  g_assert_cmpuint (s->max_queued, ==, 1024);
+  g_assert_cmpuint (s->job_timeout, ==, 86400);
   g_assert_cmpuint (s->max_calls_per_minute, ==, 0);
   g_assert_cmpuint (s->auth_timeout, ==, 1);
   g_assert_cmpuint (s->interactive_auth_timeout, ==, 3600);
@@ -164,7 +176,7 @@ test_settings_shipped_file_shows_the_defaults (void)
         }
       g_string_append_printf (uncommented, "%s\n", line);
     }
-  g_assert_cmpuint (keys, >=, 9);
+  g_assert_cmpuint (keys, >=, 13);
   settings = load_ok (uncommented->str);
   assert_defaults (settings);
   g_assert_cmpstr (messages->str, ==, "");
@@ -187,6 +199,12 @@ test_settings_values_out_of_range_are_refused (void)
 {
   assert_refused ("[Daemon]\nMaxJobs=0\n", "MaxJobs");
   assert_refused ("[Daemon]\nMaxJobs=1025\n", "MaxJobs");
+  assert_refused ("[Daemon]\nMaxJobsPerUser=0\n", "MaxJobsPerUser");
+  assert_refused ("[Daemon]\nMaxJobsPerUser=1025\n", "MaxJobsPerUser");
+  assert_refused ("[Daemon]\nMaxQueuedPerUser=1025\n", "MaxQueuedPerUser");
+  assert_refused ("[Daemon]\nMaxQueued=1025\n", "MaxQueued");
+  assert_refused ("[Daemon]\nJobTimeout=0\n", "JobTimeout");
+  assert_refused ("[Daemon]\nJobTimeout=86401\n", "JobTimeout");
   assert_refused ("[Daemon]\nMaxCallsPerMinutePerUser=100001\n", "MaxCallsPerMinutePerUser");
   assert_refused ("[Daemon]\nAuthorizationTimeout=0\n", "AuthorizationTimeout");
   assert_refused ("[Daemon]\nInteractiveAuthorizationTimeout=3601\n",
@@ -203,9 +221,41 @@ test_settings_values_of_the_wrong_kind_are_refused (void)
 {
   assert_refused ("[Daemon]\nMaxThreads=many\n", "MaxThreads");
   assert_refused ("[Daemon]\nMaxJobs=-1\n", "MaxJobs");
+  assert_refused ("[Daemon]\nMaxQueued=some\n", "MaxQueued");
+  assert_refused ("[Daemon]\nJobTimeout=2m\n", "JobTimeout");
   assert_refused ("[Daemon]\nTrackAccess=maybe\n", "TrackAccess");
   assert_refused ("[Protect]\nCgroups=system.slice\n", "Cgroups");
   assert_refused ("[Daemon\nMaxJobs=1\n", "");
+}
+
+/* The shipped unit's LimitNOFILE= holds the default configuration's
+ * budget; a limit that cannot hold it lowers MaxJobs to what fits. */
+static void
+test_settings_fd_budget_fits_the_unit_or_lowers_max_jobs (void)
+{
+  g_autoptr (MaSettings) s = ma_settings_new ();
+  guint64 budget = ma_settings_fd_budget (s);
+
+  /* Four calls of 1024 targets, the kept pidfds and the daemon's own. */
+  g_assert_cmpuint (budget, ==, 64 + 4096 + 4 * (2 * 1024 + 320));
+  g_assert_cmpuint (budget, <=, 16384);
+  g_assert_false (ma_settings_fit_fd_limit (s, 16384));
+  g_assert_cmpuint (s->max_jobs, ==, 4);
+
+  /* A soft limit of 8192: only one call of 1024 targets fits beside the
+   * rest... and always one. */
+  g_assert_true (ma_settings_fit_fd_limit (s, 8192));
+  g_assert_cmpuint (s->max_jobs, ==, 1);
+  g_assert_cmpuint (s->max_jobs_per_user, ==, 1);
+  g_assert_cmpuint (ma_settings_fd_budget (s), <=, 8192);
+  g_assert_true (ma_settings_fit_fd_limit (s, 1024));
+  g_assert_cmpuint (s->max_jobs, ==, 1);
+
+  s->max_jobs = 10;
+  s->max_jobs_per_user = 10;
+  g_assert_true (ma_settings_fit_fd_limit (s, 64 + 4096 + 3 * (2 * 1024 + 320)));
+  g_assert_cmpuint (s->max_jobs, ==, 3);
+  g_assert_cmpuint (s->max_jobs_per_user, ==, 3);
 }
 
 int
@@ -232,6 +282,8 @@ main (int argc, char **argv)
                    test_settings_values_out_of_range_are_refused);
   g_test_add_func ("/settings/values-of-the-wrong-kind-are-refused",
                    test_settings_values_of_the_wrong_kind_are_refused);
+  g_test_add_func ("/settings/fd-budget-fits-the-unit-or-lowers-max-jobs",
+                   test_settings_fd_budget_fits_the_unit_or_lowers_max_jobs);
 
   status = g_test_run ();
   {

@@ -38,7 +38,8 @@ test_stats_start_at_zero_with_every_key (void)
     "targets-failed",    "advised-bytes-cold",  "advised-bytes-pageout",
     "reclaimed-bytes",   "time-spent-usec",     "failures",
     "refused-calls",     "refaulted-bytes",     "sampled-bytes",
-    "tracked-processes", "tracked-state-bytes",
+    "tracked-processes", "tracked-state-bytes", "cancelled-calls",
+    "timed-out-calls",
   };
   g_autoptr (MaStats) stats = ma_stats_new ();
   g_autoptr (GVariant) dict = g_variant_ref_sink (ma_stats_to_variant (stats, 0, 0));
@@ -68,6 +69,9 @@ test_stats_count_calls_targets_bytes_and_time (void)
   ma_stats_add_call (stats, FALSE);
   ma_stats_add_call (stats, TRUE);
   ma_stats_add_call (stats, TRUE);
+  ma_stats_add_cancelled_call (stats);
+  ma_stats_add_timed_out_call (stats);
+  ma_stats_add_timed_out_call (stats);
   ma_stats_add_target (stats, "ok", NULL);
   ma_stats_add_target (stats, "skipped", NULL);
   ma_stats_add_target (stats, "failed", "no-such-process");
@@ -86,6 +90,8 @@ test_stats_count_calls_targets_bytes_and_time (void)
 
   g_assert_cmpuint (lookup_t (dict, "calls-plan"), ==, 1);
   g_assert_cmpuint (lookup_t (dict, "calls-reclaim"), ==, 2);
+  g_assert_cmpuint (lookup_t (dict, "cancelled-calls"), ==, 1);
+  g_assert_cmpuint (lookup_t (dict, "timed-out-calls"), ==, 2);
   g_assert_cmpuint (lookup_t (dict, "targets"), ==, 5);
   g_assert_cmpuint (lookup_t (dict, "targets-ok"), ==, 1);
   g_assert_cmpuint (lookup_t (dict, "targets-skipped"), ==, 1);
