@@ -492,6 +492,35 @@ class MemadvisectlTest(CtlTestCase):
         self.assertRegex(lines[4], r'^Total: 2 targets \(1 ok, 0 skipped, 1 failed\), eligible %s,'
                          r' planned %s \(dry run, nothing advised\)$' % (IEC, IEC))
 
+    def test_table_prints_no_control_characters_a_process_named_itself(self):
+        # PR_SET_NAME: clear the screen, turn red, ring the bell; or blink.
+        # The table and the messages show "?" for each
+        # control character; JSON keeps the name exactly, escaped.
+        name = '\x1b[2J\x1b[31mX\x07'
+        protected = '\x1b[5mP\x07'
+        self.start_daemon(config={'Protect': {'Names': protected}})
+        user = self.add_user()
+        t = self.target(user)
+        t.command('name ' + name.encode().hex())
+        self.assertEqual(status_of(t.pid)['Name'], name)
+        r = self.ctl('plan', '-t', t.pid, user=user)
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.out.splitlines()[1], r'^ *%d  \?\[2J\?\[31mX\? ' % t.pid)
+        self.assertNoControls(r)
+        data = self.ctl_json('plan', '-j', '-t', t.pid, user=user)
+        self.assertEqual(data['targets'][0]['comm'], name)
+        # A message that quotes the name, under its row.
+        other = self.target(user)
+        other.command('name ' + protected.encode().hex())
+        r = self.ctl('plan', '-t', '%d,%d' % (t.pid, other.pid), user=user)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('(?[5mP?) is protected', r.out)
+        self.assertNoControls(r)
+
+    def assertNoControls(self, result):
+        for text in (result.out, result.err):
+            self.assertFalse(re.search('[\x00-\x09\x0b-\x1f\x7f-\x9f]', text), repr(text))
+
     def test_json_schema_reclaim(self):
         self.start()
         t1, t2 = self.target(size=32 * MiB), self.target(size=48 * MiB)
