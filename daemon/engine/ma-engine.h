@@ -83,6 +83,23 @@ guint64 ma_target_get_cap_prm (MaTarget *target);
 /* The owner of /proc/PID (the kernel makes it root for non-dumpable tasks). */
 uid_t ma_target_get_proc_owner (MaTarget *target);
 
+/* What a proc file system shows (proc(5), hidepid=). */
+typedef enum
+{
+  MA_HIDEPID_OFF = 0,
+  MA_HIDEPID_NOACCESS = 1,   /* others' /proc/PID directories, not what is in them */
+  MA_HIDEPID_INVISIBLE = 2,  /* not even those */
+  MA_HIDEPID_PTRACEABLE = 4, /* only what the reader may ptrace */
+} MaHidepid;
+
+typedef struct
+{
+  gboolean mounted; /* FALSE: nothing, or something else, is at /proc */
+  MaHidepid hidepid;
+  gboolean has_gid;
+  guint32 gid; /* gid=: its members see every process */
+} MaProcMount;
+
 /* Clock ticks after boot when the process started: with the pid, it names
  * the process for as long as the system runs (pids are reused, this pair
  * is not). */
