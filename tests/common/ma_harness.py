@@ -31,6 +31,7 @@ or on SIGTERM; a saved policy file is put back, then the lock released.
 
 Environment: MA_DAEMON (memadvised), MA_MEMADVISECTL (memadvisectl),
 MA_SESSION (memadvise-session), MA_TEST_TARGET (ma-test-target),
+MA_DENY_SETUID (ma-deny-setuid),
 MA_SOURCE_ROOT (the source tree), MA_BUILD_ROOT (the build tree) and
 PYTHONPATH (this directory); tests/meson.build sets them for every suite.
 
@@ -41,8 +42,10 @@ its method or its class: meson runs it under tests/with-swap --size SIZE.
 
 A class with `daemon_as_service = True` runs memadvised as the shipped unit
 does: as the system user `memadvise` (created for the test when the machine
-has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE
-and CAP_DAC_READ_SEARCH, ambient (setpriv, as quickstart does).
+has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE,
+CAP_DAC_READ_SEARCH, CAP_SETUID and CAP_SETGID, ambient, and no_new_privs
+(setpriv, as quickstart does), under the unit's seccomp filter of the
+setuid family (tests/service/ma-deny-setuid, $MA_DENY_SETUID).
 
 `self.run_as(user, argv)` runs any program as a user with
 DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus (user None: root);
@@ -73,7 +76,7 @@ PYTHON = '/usr/bin/python3'
 LOCK_PATH = '/run/lock/memadvise-tests.lock'
 SERVICE_USER = 'memadvise'
 # memadvised.service: AmbientCapabilities= and CapabilityBoundingSet=.
-SERVICE_CAPS = '+sys_nice,+sys_ptrace,+dac_read_search'
+SERVICE_CAPS = '+sys_nice,+sys_ptrace,+dac_read_search,+setuid,+setgid'
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
@@ -559,9 +562,12 @@ class MaTestCase(unittest.TestCase):
         self.daemon_log = open(os.path.join(self.tmpdir, 'memadvised.log'), 'w+')
         prefix = []
         if self.daemon_as_service:
+            # NoNewPrivileges=yes, then SystemCallFilter=~@setuid.
             prefix = ['setpriv', '--reuid=' + SERVICE_USER, '--regid=' + SERVICE_USER,
                       '--init-groups', '--inh-caps=' + SERVICE_CAPS,
-                      '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS]
+                      '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS,
+                      '--no-new-privs',
+                      build_file('MA_DENY_SETUID', 'tests/service/ma-deny-setuid')]
         self.daemon = subprocess.Popen(prefix + [self.daemon_path, '--config', path, '--verbose'] +
                                        list(args), env=env, stdout=self.daemon_log,
                                        stderr=subprocess.STDOUT)

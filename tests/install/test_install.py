@@ -190,12 +190,13 @@ class TestInstall(unittest.TestCase):
             'ProtectControlGroups': 'yes', 'RestrictNamespaces': 'yes',
             'RestrictRealtime': 'yes', 'LockPersonality': 'yes',
             'MemoryDenyWriteExecute': 'yes', 'SystemCallArchitectures': 'native',
-            'SystemCallFilter': '@system-service',
         }
         for key, value in required.items():
             with self.subTest(key=key):
                 self.assertEqual(service.get(key), [value])
-        caps = {'CAP_SYS_NICE', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH'}
+        # CAP_SETUID and CAP_SETGID serve setfsuid and setfsgid alone.
+        self.assertEqual(service.get('SystemCallFilter'), ['@system-service', '~@setuid'])
+        caps = {'CAP_SYS_NICE', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_SETUID', 'CAP_SETGID'}
         for key in ('AmbientCapabilities', 'CapabilityBoundingSet'):
             self.assertEqual(len(service[key]), 1)
             self.assertEqual(set(service[key][0].split()), caps, key)
