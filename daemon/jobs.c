@@ -71,9 +71,12 @@ job_free (MaJob *job)
       g_clear_pointer (&t->sample, ma_sample_free);
       g_free (t->comm);
       g_free (t->message);
+      g_free (t->protected_message);
     }
   g_clear_pointer (&job->targets, g_array_unref);
   g_clear_pointer (&job->request, ma_request_free);
+  g_clear_pointer (&job->caller, ma_caller_credentials_free);
+  g_clear_error (&job->call_error);
   g_clear_object (&job->cancellable);
   g_clear_object (&job->invocation);
   g_free (job->sender);
@@ -130,6 +133,8 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
 
+      if (t->dropped)
+        continue;
       ma_stats_add_target (stats, ma_job_target_status (t),
                            t->failed ? ma_error_to_string (t->error) : NULL);
       if (t->applied)
@@ -229,6 +234,14 @@ job_authorized (MaJob *job)
       need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
+          t->authorized = TRUE;
+          /* Only now may the caller learn why it is protected. */
+          if (t->protected_message != NULL)
+            {
+              ma_job_target_fail (t, MA_ERROR_PROTECTED, t->protected_message);
+              g_clear_pointer (&t->target, ma_target_free);
+              continue;
+            }
           n_authorized++;
           continue;
         }
@@ -246,7 +259,7 @@ job_authorized (MaJob *job)
                                                n_refused + n_authorized);
       log_refusal (job, what);
     }
-  if (n_refused > 0 && n_authorized == 0)
+  if (n_refused > 0 && n_authorized == 0 && job->request->access_denied)
     {
       g_autoptr (GError) error
           = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
@@ -301,6 +314,13 @@ open_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   guint needed = 0;
+
+  if (job->call_error != NULL)
+    {
+      log_refusal (job, job->call_error->message);
+      job_fail (job, "invalid-args", g_steal_pointer (&job->call_error));
+      return;
+    }
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -370,12 +390,15 @@ rate_limit_allows (MaContext *context, uid_t uid)
 }
 
 static void
-caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+caller_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!ma_authority_get_caller_uid_finish (result, &job->uid, &error))
+  job->caller = ma_authority_get_caller_finish (result, &error);
+  if (job->caller != NULL)
+    job->uid = job->caller->uid;
+  else
     {
       g_autoptr (GError) denied = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                                                "Could not identify the caller: %s", error->message);
@@ -397,7 +420,8 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   ma_stats_add_call (job->context->stats, job->reclaim);
   g_debug ("%s from %s (uid %d): %u targets, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
            ", order %s, min-idle %u, threads %u",
-           method_name (job), job->sender, (int) job->uid, job->request->pids->len,
+           method_name (job), job->sender, (int) job->uid,
+           job->request->pidfds != NULL ? job->request->pidfds->len : job->request->pids->len,
            ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
            job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
            job->request->threads);
@@ -446,5 +470,5 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
                                                   G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
                                                   name_vanished_cb, job, NULL);
 
-  ma_authority_get_caller_uid_async (context->connection, job->sender, NULL, caller_uid_cb, job);
+  ma_authority_get_caller_async (context->connection, job->sender, NULL, caller_cb, job);
 }

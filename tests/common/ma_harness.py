@@ -273,6 +273,15 @@ class Target:
         return self.command('map %s %s %d%s' % (name, kind, size,
                                                 ' lowentropy' if lowentropy else ''))
 
+    def exec(self, path):
+        """Execs @path (a copy of ma-test-target, setuid or not) under the
+        same pid; returns when the new program is ready."""
+        self.proc.stdin.write('exec %s\n' % path)
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().split()
+        if line != ['ready', str(self.pid)]:
+            raise RuntimeError('ma-test-target: exec %s -> %r' % (path, line))
+
     def checksum(self, name):
         return self.command('checksum %s' % name).split()[1]
 
@@ -531,9 +540,14 @@ class MaTestCase(unittest.TestCase):
         import pwd
         return pwd.getpwnam(user).pw_uid
 
-    def run_as(self, user, argv, **kwargs):
-        """Popen of @argv as @user (None: root) on the private bus."""
+    def run_as(self, user, argv, proc_options=None, **kwargs):
+        """Popen of @argv as @user (None: root) on the private bus. With
+        @proc_options ('hidepid=invisible', ...) it runs in a mount
+        namespace of its own whose /proc is mounted with them."""
         prefix = ['runuser', '-u', user, '--'] if user is not None else []
+        if proc_options is not None:
+            prefix = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                      'mount -t proc -o "$0" proc /proc && exec "$@"', proc_options] + prefix
         return subprocess.Popen(prefix + ['env', '-i'] +
                                 ['%s=%s' % kv for kv in self.bus_env().items()] + argv,
                                 **kwargs)
@@ -592,12 +606,16 @@ class MaTestCase(unittest.TestCase):
 
     # -- calls -------------------------------------------------------------
 
-    def call_async(self, user, method, pids=None, mode=None, options=None, **extra):
-        """Starts a call as @user; returns the Popen (see call_finish)."""
+    def call_async(self, user, method, pids=None, mode=None, options=None, proc_options=None,
+                   pass_fds=(), **extra):
+        """Starts a call as @user; returns the Popen (see call_finish).
+        PlanPidfds and ReclaimPidfds take @pids too: the caller opens a
+        pidfd of each; or extra fds=[N, ...], pidfds the test opened and
+        passes in @pass_fds. @proc_options: see run_as()."""
         spec = dict(method=method, **extra)
         if pids is not None:
             spec.update(pids=list(pids))
-        if pids is not None or 'cgroup' in extra:
+        if pids is not None or 'cgroup' in extra or 'fds' in extra:
             spec.update(mode=mode, options={k: list(v) for k, v in (options or {}).items()})
         text = json.dumps(spec)
         if len(text) > 65536:
@@ -606,8 +624,8 @@ class MaTestCase(unittest.TestCase):
                 f.write(text)
             os.chmod(path, 0o644)
             text = '@' + path
-        return self.run_as(user, [PYTHON, self.call_helper, text],
-                           stdout=subprocess.PIPE, universal_newlines=True)
+        return self.run_as(user, [PYTHON, self.call_helper, text], proc_options=proc_options,
+                           pass_fds=pass_fds, stdout=subprocess.PIPE, universal_newlines=True)
 
     def call_finish(self, proc, timeout=60):
         out, _ = proc.communicate(timeout=timeout)
@@ -619,7 +637,7 @@ class MaTestCase(unittest.TestCase):
     def call(self, user, method, pids=None, mode=None, options=None, **extra):
         """Calls @method as @user (None: root) and returns its first out
         argument; raises CallError on an error reply. Options map a key to
-        (variant type, value)."""
+        (variant type, value); the rest is call_async()'s."""
         data = self.call_finish(self.call_async(user, method, pids, mode, options, **extra))
         return data['value'][0]
 
