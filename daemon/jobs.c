@@ -234,7 +234,9 @@ job_authorized (MaJob *job)
       need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
-          t->authorized = TRUE;
+          /* Only polkit's yes lets the caller learn what its /proc would
+           * not show it; an own target it reads anyway. */
+          t->authorized = need != 0;
           /* Only now may the caller learn why it is protected. */
           if (t->protected_message != NULL)
             {

@@ -21,7 +21,7 @@ typedef struct
   /* What the caller's /proc shows of it; comm and uid are in its results
    * only when readable there, or when the caller is authorized for it. */
   MaSeen seen;
-  gboolean authorized;
+  gboolean authorized; /* by polkit */
   /* Left out of the call and its results (failed too, so every step
    * passes it by): a member of a cgroup the caller cannot see, or a
    * second pidfd of a process already named. */
