@@ -10,7 +10,7 @@ planned, so that a signal ignored fails it."""
 import time
 
 import ma_harness
-from ma_harness import MaTestCase
+from ma_harness import MaTestCase, needs_swap
 
 MiB = 1024 * 1024
 PAGE = 4096
@@ -41,6 +41,7 @@ def budget(eligible, percent):
     return (pages // 100 * percent + ((pages % 100) * percent + 99) // 100) * PAGE
 
 
+@needs_swap('4G')
 class ServiceColdnessSwapTest(MaTestCase):
     daemon_as_service = True
 
