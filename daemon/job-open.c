@@ -230,20 +230,21 @@ ma_job_open_targets (MaJob *job)
             }
           continue;
         }
+      /* Whatever has this pid now is not the member that was listed. */
+      if (request->cgroup != NULL && !still_in_cgroup (t->target, request->cgroup))
+        {
+          g_autofree char *gone
+              = g_strdup_printf ("Process %u is no longer in the cgroup.", t->pid);
+          ma_job_target_fail (t, MA_ERROR_EXITED, gone);
+          g_clear_pointer (&t->target, ma_target_free);
+          continue;
+        }
       t->comm = g_strdup (ma_target_get_comm (t->target));
       t->uid = ma_target_get_uids (t->target)[0];
 
       if (!ma_target_check_usable (t->target, &error))
         {
           ma_job_target_fail_error (t, error);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      if (request->cgroup != NULL && !still_in_cgroup (t->target, request->cgroup))
-        {
-          g_autofree char *gone
-              = g_strdup_printf ("Process %u is no longer in the cgroup.", t->pid);
-          ma_job_target_fail (t, MA_ERROR_EXITED, gone);
           g_clear_pointer (&t->target, ma_target_free);
           continue;
         }
