@@ -834,7 +834,9 @@ class MemadvisectlTest(CtlTestCase):
                 self.assertEqual(r.rc, 0, r)
                 self.assertEqual(len(seen), 1)
                 method, interactive = seen.pop()
-                self.assertEqual(method, 'Plan' if '-d' in args or 'plan' in args else 'Reclaim')
+                # memadvisectl holds the targets by pidfds (PlanPidfds, ReclaimPidfds).
+                self.assertEqual(method, 'PlanPidfds' if '-d' in args or 'plan' in args
+                                 else 'ReclaimPidfds')
                 self.assertIs(interactive, expected)
 
     # 16384 mappings of 256 KiB, stored uncompressed by zram.
