@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * reclaim and plan (and the flags without a command): resolve the targets,
- * call Reclaim or Plan (ReclaimCgroup or PlanCgroup once per cgroup of
- * --cgroup, --unit or --app, results merged), show progress, print the
- * table or JSON.
+ * call ReclaimPidfds or PlanPidfds with pidfds of the processes resolved
+ * (16 at a time, what one message of the system bus may carry), or
+ * ReclaimCgroup or PlanCgroup once per cgroup of --cgroup, --unit or
+ * --app; merge the results in order, show progress, print the table or
+ * JSON.
  *
  * The call runs asynchronously so Progress signals and Ctrl-C are handled
  * while the daemon works. On Ctrl-C the client leaves the bus, which is
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 
 #include "memadvisectl.h"
@@ -25,8 +28,11 @@ typedef struct
   const CtlOptions *options;
   MaDBusMemAdvise1 *proxy;
   GDBusCallFlags flags;
-  GArray *pids;       /* by pid: the one Plan or Reclaim call */
+  GArray *processes;  /* by pidfd (CtlProcess): PlanPidfds or ReclaimPidfds, 16 a call */
+  GArray *held;       /* indices into processes of those held by a pidfd */
   GPtrArray *cgroups; /* by cgroup: one PlanCgroup or ReclaimCgroup each */
+  CtlProgress *progress;
+  GPtrArray *chunks; /* GVariant aa{sv}: each pidfd call's results */
   GMainLoop *loop;
   GCancellable *cancellable;
   GVariantBuilder merged; /* aa{sv}: every pid once, as first reported */
@@ -45,44 +51,24 @@ on_interrupt (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The targets in the order given, each once: --target first, then --name. */
-static GArray *
-collect_pids (const CtlOptions *options, GError **error)
+/* The calls the pidfds take: 16 a message on the system bus. */
+static guint
+n_pidfd_calls (const Run *run)
 {
-  g_autoptr (GArray) all = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GArray) pids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
-
-  g_array_append_vals (all, options->pids->data, options->pids->len);
-  for (guint i = 0; options->names != NULL && options->names[i] != NULL; i++)
-    if (!ctl_resolve_name (options->names[i], all, error))
-      return NULL;
-
-  for (guint i = 0; i < all->len; i++)
-    {
-      guint32 pid = g_array_index (all, guint32, i);
-
-      if (g_hash_table_add (seen, GUINT_TO_POINTER (pid)))
-        g_array_append_val (pids, pid);
-    }
-
-  if (pids->len > MA_DBUS_MAX_PIDS)
-    {
-      g_set_error (
-          error, CTL_ERROR, CTL_EXIT_USAGE,
-          "Too many targets: %u processes were named and memadvised takes at most %u per call.",
-          pids->len, MA_DBUS_MAX_PIDS);
-      return NULL;
-    }
-  return g_steal_pointer (&pids);
+  return (run->held->len + MA_DBUS_MAX_PIDFDS - 1) / MA_DBUS_MAX_PIDFDS;
 }
 
 static GVariant *
-build_options (const CtlOptions *options)
+build_options (const Run *run)
 {
+  const CtlOptions *options = run->options;
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sv}"));
+  /* Split into several calls, one request must still be answered as one:
+   * no call fails because none of its own targets was authorized. */
+  if (run->processes != NULL && n_pidfd_calls (run) > 1)
+    g_variant_builder_add (&builder, "{sv}", "access-denied", g_variant_new_boolean (FALSE));
   g_variant_builder_add (&builder, "{sv}", "percent",
                          g_variant_new_uint32 ((guint32) options->percent));
   g_variant_builder_add (&builder, "{sv}", "max-bytes", g_variant_new_uint64 (options->max_bytes));
@@ -147,36 +133,119 @@ warn_without_swap (const CtlOptions *options)
                 "the pages stay resident (cold mode still marks them for early eviction).\n");
 }
 
+/* What a call's results add to the progress of the whole request. */
+static void
+add_progress (Run *run, GVariant *results)
+{
+  GVariantIter iter;
+  GVariant *entry;
+  guint64 advised = 0, planned = 0;
+
+  g_variant_iter_init (&iter, results);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      guint64 bytes;
+
+      if (g_variant_lookup (entry, "advised-bytes", "t", &bytes))
+        advised += bytes;
+      if (g_variant_lookup (entry, "planned-bytes", "t", &bytes))
+        planned += bytes;
+      g_variant_unref (entry);
+    }
+  ctl_progress_add_done (run->progress, advised, planned);
+}
+
 static void
 on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Run *run = user_data;
   MaDBusMemAdvise1 *proxy = MA_DBUS_MEM_ADVISE1 (source);
   g_autoptr (GVariant) results = NULL;
-  gboolean by_cgroup = run->cgroups != NULL;
+  gboolean dry_run = run->options->dry_run;
   gboolean ok;
 
-  if (run->options->dry_run)
-    ok = by_cgroup
+  if (run->cgroups != NULL)
+    ok = dry_run
              ? ma_dbus_mem_advise1_call_plan_cgroup_finish (proxy, &results, result, &run->error)
-             : ma_dbus_mem_advise1_call_plan_finish (proxy, &results, result, &run->error);
+             : ma_dbus_mem_advise1_call_reclaim_cgroup_finish (proxy, &results, result,
+                                                               &run->error);
   else
-    ok = by_cgroup
-             ? ma_dbus_mem_advise1_call_reclaim_cgroup_finish (proxy, &results, result, &run->error)
-             : ma_dbus_mem_advise1_call_reclaim_finish (proxy, &results, result, &run->error);
-  if (ok)
+    ok = dry_run ? ma_dbus_mem_advise1_call_plan_pidfds_finish (proxy, &results, NULL, result,
+                                                                &run->error)
+                 : ma_dbus_mem_advise1_call_reclaim_pidfds_finish (proxy, &results, NULL, result,
+                                                                   &run->error);
+  if (ok && run->cgroups != NULL)
     merge_results (&run->merged, run->seen, results);
+  else if (ok)
+    g_ptr_array_add (run->chunks, g_variant_ref (results));
+  if (ok)
+    add_progress (run, results);
   g_main_loop_quit (run->loop);
 }
 
-/* Starts call @i of @run: Plan or Reclaim of the pids, or the cgroup
- * method on cgroup @i. Waits without a timeout: a pageout takes as long
- * as it takes, and Ctrl-C ends it. */
+/* The pidfd calls' results and the entries of pids that name no process,
+ * in the order the processes were named. The daemon answers each call
+ * with one entry per process, in the order given. */
+static void
+merge_pidfd_results (Run *run)
+{
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  guint next = 0;
+
+  for (guint c = 0; c < run->chunks->len; c++)
+    {
+      GVariantIter iter;
+      GVariant *entry;
+
+      g_variant_iter_init (&iter, g_ptr_array_index (run->chunks, c));
+      while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+        g_ptr_array_add (entries, entry);
+    }
+  for (guint i = 0; i < run->processes->len; i++)
+    {
+      const CtlProcess *process = &g_array_index (run->processes, CtlProcess, i);
+
+      if (process->pidfd < 0)
+        g_variant_builder_add_value (&run->merged,
+                                     ctl_process_missing_entry (process, !run->options->dry_run));
+      else if (next < entries->len)
+        g_variant_builder_add_value (&run->merged, g_ptr_array_index (entries, next++));
+    }
+}
+
+/* Split calls were answered with results whatever was refused: as one
+ * call, the request is refused when some target was refused and none
+ * got anywhere (ok or skipped). */
+static void
+refuse_as_one_call (Run *run, GVariant *results)
+{
+  g_autoptr (CtlReport) report = ctl_report_new (run->options, results);
+  gboolean refused = FALSE;
+
+  if (run->processes == NULL || n_pidfd_calls (run) < 2)
+    return;
+  for (guint i = 0; i < report->targets->len; i++)
+    {
+      const CtlTarget *target = g_ptr_array_index (report->targets, i);
+
+      if (ctl_target_is_ok (target))
+        return;
+      refused = refused || g_strcmp0 (target->error, "not-authorized") == 0;
+    }
+  if (refused)
+    run->error = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                              "You are not authorized to %s any of the processes named.",
+                              run->options->dry_run ? "inspect" : "reclaim memory of");
+}
+
+/* Starts call @i of @run: PlanPidfds or ReclaimPidfds of the processes
+ * 16 * @i on, or the cgroup method on cgroup @i. Waits without a timeout:
+ * a pageout takes as long as it takes, and Ctrl-C ends it. */
 static void
 start_call (Run *run, guint i)
 {
   const CtlOptions *options = run->options;
-  GVariant *opts = build_options (options);
+  GVariant *opts = build_options (run);
 
   if (run->cgroups != NULL)
     {
@@ -193,15 +262,28 @@ start_call (Run *run, guint i)
     }
 
   {
-    GVariant *pids = g_variant_new_fixed_array (G_VARIANT_TYPE_UINT32, run->pids->data,
-                                                run->pids->len, sizeof (guint32));
+    g_autoptr (GUnixFDList) fd_list = g_unix_fd_list_new ();
+    g_autoptr (GArray) handles = g_array_new (FALSE, FALSE, sizeof (gint32));
+    guint end = MIN (run->held->len, (i + 1) * MA_DBUS_MAX_PIDFDS);
+    GVariant *pidfds;
 
+    for (guint k = i * MA_DBUS_MAX_PIDFDS; k < end; k++)
+      {
+        guint index = g_array_index (run->held, guint, k);
+        int pidfd = g_array_index (run->processes, CtlProcess, index).pidfd;
+        gint32 handle = g_unix_fd_list_append (fd_list, pidfd, NULL);
+
+        g_array_append_val (handles, handle);
+      }
+    pidfds = g_variant_new_fixed_array (G_VARIANT_TYPE_HANDLE, handles->data, handles->len,
+                                        sizeof (gint32));
     if (options->dry_run)
-      ma_dbus_mem_advise1_call_plan (run->proxy, pids, options->mode, opts, run->flags, G_MAXINT,
-                                     run->cancellable, on_call_done, run);
+      ma_dbus_mem_advise1_call_plan_pidfds (run->proxy, pidfds, options->mode, opts, run->flags,
+                                            G_MAXINT, fd_list, run->cancellable, on_call_done, run);
     else
-      ma_dbus_mem_advise1_call_reclaim (run->proxy, pids, options->mode, opts, run->flags, G_MAXINT,
-                                        run->cancellable, on_call_done, run);
+      ma_dbus_mem_advise1_call_reclaim_pidfds (run->proxy, pidfds, options->mode, opts, run->flags,
+                                               G_MAXINT, fd_list, run->cancellable, on_call_done,
+                                               run);
   }
 }
 
@@ -210,7 +292,7 @@ start_call (Run *run, guint i)
 static void
 run_calls (Run *run)
 {
-  guint n_calls = run->cgroups != NULL ? run->cgroups->len : 1;
+  guint n_calls = run->cgroups != NULL ? run->cgroups->len : n_pidfd_calls (run);
   guint sigint_id = g_unix_signal_add (SIGINT, on_interrupt, run);
   guint sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, run);
 
@@ -256,7 +338,9 @@ print_report (const CtlOptions *options, GVariant *results, GError **error)
 static void
 run_clear (Run *run)
 {
-  g_clear_pointer (&run->pids, g_array_unref);
+  g_clear_pointer (&run->processes, g_array_unref);
+  g_clear_pointer (&run->held, g_array_unref);
+  g_clear_pointer (&run->chunks, g_ptr_array_unref);
   g_clear_pointer (&run->cgroups, g_ptr_array_unref);
   g_clear_object (&run->proxy);
   g_clear_pointer (&run->loop, g_main_loop_unref);
@@ -280,9 +364,14 @@ ctl_run_advise (const CtlOptions *options, GError **error)
   if (options->cgroup != NULL || options->unit != NULL || options->app != NULL)
     run.cgroups = collect_cgroups (options, error);
   else
-    run.pids = collect_pids (options, error);
-  if (run.pids == NULL && run.cgroups == NULL)
+    run.processes = ctl_collect_processes (options, error);
+  if (run.processes == NULL && run.cgroups == NULL)
     return (CtlExit) (*error)->code;
+  run.held = g_array_new (FALSE, FALSE, sizeof (guint));
+  run.chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  for (guint i = 0; run.processes != NULL && i < run.processes->len; i++)
+    if (g_array_index (run.processes, CtlProcess, i).pidfd >= 0)
+      g_array_append_val (run.held, i);
 
   run.proxy = ctl_bus_proxy_new (error);
   if (run.proxy == NULL)
@@ -296,12 +385,17 @@ ctl_run_advise (const CtlOptions *options, GError **error)
     agent = ctl_agent_start ();
   if (!options->dry_run && !options->json && !options->no_progress && isatty (STDERR_FILENO))
     progress = ctl_progress_new (run.proxy);
+  run.progress = progress;
 
   run.loop = g_main_loop_new (NULL, FALSE);
   run.cancellable = g_cancellable_new ();
   run.seen = g_hash_table_new (NULL, NULL);
   run_calls (&run);
+  if (run.processes != NULL && run.error == NULL && !run.interrupted)
+    merge_pidfd_results (&run);
   results = g_variant_ref_sink (g_variant_builder_end (&run.merged));
+  if (run.error == NULL && !run.interrupted)
+    refuse_as_one_call (&run, results);
   ctl_progress_clear (progress);
   g_clear_pointer (&agent, ctl_agent_stop);
 

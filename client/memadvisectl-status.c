@@ -134,6 +134,17 @@ variant_to_u64 (GVariant *value, guint64 *out)
 
 static char *format_statistic (const char *key, GVariant *value);
 
+/* Replaces *@text by its printable form, which it returns. */
+static const char *
+printable (char **text)
+{
+  char *safe = ma_client_printable (*text);
+
+  g_free (*text);
+  *text = safe;
+  return safe;
+}
+
 /* a{s*} counters (failures by error, refusals by reason): "busy 2, ...". */
 static char *
 format_table (GVariant *value)
@@ -242,7 +253,8 @@ print_statistic (const Status *status, const char *key, const char *label)
     return;
   text = format_statistic (key, value);
   with_colon = g_strconcat (label, ":", NULL);
-  g_print ("  %-*s %s\n", label_width (), with_colon, text);
+  /* Keys and texts are the daemon's: printable, as everything it sends. */
+  g_print ("  %-*s %s\n", label_width (), printable (&with_colon), printable (&text));
 }
 
 static void
@@ -269,12 +281,13 @@ static void
 print_human (const Status *status)
 {
   g_autofree char *modes = g_strjoinv (", ", status->modes);
+  g_autofree char *version = ma_client_printable (status->version);
 
-  g_print ("Version:          %s\n", status->version);
+  g_print ("Version:          %s\n", version);
   g_print ("Kernel support:   %s\n", status->kernel_supported
                                          ? "yes (process_madvise available)"
                                          : "no (this kernel lacks process_madvise; Linux 5.10+)");
-  g_print ("Modes:            %s\n", modes);
+  g_print ("Modes:            %s\n", printable (&modes));
   if (!status->have_swap)
     g_print ("Swap:             unknown\n");
   else if (status->swap_total == 0)

@@ -10,6 +10,16 @@
 
 #include "memadvisectl.h"
 
+/* One sentence on stderr. It may quote the daemon or systemd, or a name
+ * given on the command line: printable, as all human output. */
+static void
+print_error (const GError *error)
+{
+  g_autofree char *message = ma_client_printable (error->message);
+
+  g_printerr ("%s\n", message);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -23,7 +33,7 @@ main (int argc, char **argv)
     {
       status = ctl_run_session (argc - 1, argv + 1, &error);
       if (error != NULL)
-        g_printerr ("%s\n", error->message);
+        print_error (error);
       return status;
     }
 
@@ -32,7 +42,7 @@ main (int argc, char **argv)
     {
       if (error == NULL)
         return CTL_EXIT_OK; /* --version */
-      g_printerr ("%s\n", error->message);
+      print_error (error);
       return CTL_EXIT_USAGE;
     }
 
@@ -42,6 +52,6 @@ main (int argc, char **argv)
     status = ctl_run_advise (options, &error);
 
   if (error != NULL)
-    g_printerr ("%s\n", error->message);
+    print_error (error);
   return status;
 }

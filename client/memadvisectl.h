@@ -72,9 +72,31 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlOptions, ctl_options_free)
  * error after --help or --version (exit 0). */
 CtlOptions *ctl_options_parse (int argc, char **argv, GError **error);
 
-/* resolve-name.c: appends to @pids every process matching @name as pidof(8)
- * does (comm, executable basename or argv[0] basename); FALSE when none. */
-gboolean ctl_resolve_name (const char *name, GArray *pids, GError **error);
+/* A process a command names, held by a pidfd; or, with pidfd -1, a pid
+ * that names none, and the sentence of its results entry. */
+typedef struct
+{
+  guint32 pid;
+  int pidfd;
+  char *missing;
+} CtlProcess;
+
+/* processes.c */
+void ctl_process_clear (CtlProcess *process);
+int ctl_pidfd_open (guint32 pid);
+gboolean ctl_pidfd_alive (int pidfd);
+/* The processes of --target, then of --name, each once (CtlProcess,
+ * cleared when the array is freed); NULL with @error when a name matches
+ * nothing or there are too many. */
+GArray *ctl_collect_processes (const CtlOptions *options, GError **error);
+/* The results entry (a{sv}) of a pid that names no process, as the
+ * daemon's would be. */
+GVariant *ctl_process_missing_entry (const CtlProcess *process, gboolean reclaim);
+
+/* resolve-name.c: appends to @processes (CtlProcess) every process matching
+ * @name as pidof(8) does (comm, executable basename or argv[0] basename),
+ * in pid order, each held by a pidfd; FALSE when none. */
+gboolean ctl_resolve_name (const char *name, GArray *processes, GError **error);
 
 /* resolve-cgroup.c: the cgroup path of a systemd unit (system manager, or the
  * caller's user manager with @user), CTL_EXIT_UNAVAILABLE where systemd
@@ -180,6 +202,9 @@ GDBusCallFlags ctl_bus_call_flags (const CtlOptions *options);
 typedef struct _CtlProgress CtlProgress;
 CtlProgress *ctl_progress_new (MaDBusMemAdvise1 *proxy);
 void ctl_progress_clear (CtlProgress *progress);
+/* A call of the request is done, having advised @done of @planned bytes:
+ * the next call's Progress counts on from there. */
+void ctl_progress_add_done (CtlProgress *progress, guint64 done, guint64 planned);
 void ctl_progress_free (CtlProgress *progress);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlProgress, ctl_progress_free)
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * The human output: one row per target with IEC units, the message of each
- * target that is not ok under its row, and a one-line total.
+ * target that is not ok under its row, and a one-line total. Every string
+ * the daemon sent is printed through ma_client_printable(): a comm is
+ * whatever the process named itself.
  */
 #include "config.h"
 
@@ -37,7 +39,7 @@ target_row (const CtlReport *report, const CtlTarget *target)
   gboolean failed = !ctl_target_is_ok (target);
 
   g_ptr_array_add (row, g_strdup_printf ("%u", target->pid));
-  g_ptr_array_add (row, g_strdup (target->comm != NULL ? target->comm : "-"));
+  g_ptr_array_add (row, target->comm != NULL ? ma_client_printable (target->comm) : g_strdup ("-"));
   if (failed && target->eligible_bytes == 0)
     {
       g_ptr_array_add (row, g_strdup ("-"));
@@ -67,7 +69,7 @@ target_row (const CtlReport *report, const CtlTarget *target)
       g_ptr_array_add (row, change_cell (target->before.rss, target->after.rss));
       g_ptr_array_add (row, change_cell (target->before.swap, target->after.swap));
     }
-  g_ptr_array_add (row, g_strdup (target->status));
+  g_ptr_array_add (row, ma_client_printable (target->status));
   return row;
 }
 
@@ -98,10 +100,11 @@ print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
 {
   if (!ctl_target_is_ok (target) || g_strcmp0 (target->status, "skipped") == 0)
     {
-      if (target->message != NULL)
-        g_print ("%*s%s\n", (int) indent, "", target->message);
-      else if (target->error != NULL)
-        g_print ("%*s%s\n", (int) indent, "", target->error);
+      const char *text = target->message != NULL ? target->message : target->error;
+      g_autofree char *printable = ma_client_printable (text);
+
+      if (printable != NULL)
+        g_print ("%*s%s\n", (int) indent, "", printable);
     }
 
   if (report->verbose && target->ranges != NULL)

@@ -20,6 +20,10 @@ struct _CtlProgress
   gulong handler;
   gint64 last_draw;
   gboolean drawn;
+  /* Of the calls of the request that are done: a request split into
+   * several calls shows as one. */
+  guint64 base_done;
+  guint64 base_planned;
 };
 
 static guint
@@ -67,7 +71,16 @@ on_progress (MaDBusMemAdvise1 *proxy, guint64 done, guint64 planned, gpointer us
   if (done < planned && progress->drawn && now - progress->last_draw < REDRAW_USEC)
     return;
   progress->last_draw = now;
-  draw (progress, done, planned);
+  draw (progress, progress->base_done + done, progress->base_planned + planned);
+}
+
+void
+ctl_progress_add_done (CtlProgress *progress, guint64 done, guint64 planned)
+{
+  if (progress == NULL)
+    return;
+  progress->base_done += done;
+  progress->base_planned += planned;
 }
 
 CtlProgress *

@@ -3,7 +3,9 @@
  * --name: the processes pidof(8) would name. A process matches when NAME is
  * its command name (/proc/PID/comm), the basename of its executable or the
  * basename of its argv[0]. Kernel threads (no command line) and this
- * process are left out.
+ * process are left out. Each match is held by a pidfd and matched again
+ * afterwards: only if its process is still alive then was what was read
+ * of /proc/PID about the process the pidfd holds.
  */
 #include "config.h"
 
@@ -70,19 +72,19 @@ process_matches (const char *pid, const char *name)
 }
 
 static int
-compare_pids (gconstpointer a, gconstpointer b)
+compare_processes (gconstpointer a, gconstpointer b)
 {
-  guint32 pa = *(const guint32 *) a;
-  guint32 pb = *(const guint32 *) b;
+  guint32 pa = ((const CtlProcess *) a)->pid;
+  guint32 pb = ((const CtlProcess *) b)->pid;
 
   return pa < pb ? -1 : pa > pb;
 }
 
 gboolean
-ctl_resolve_name (const char *name, GArray *pids, GError **error)
+ctl_resolve_name (const char *name, GArray *processes, GError **error)
 {
   g_autoptr (GDir) dir = NULL;
-  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint before = processes->len;
   g_autoptr (GError) local_error = NULL;
   const char *entry;
   guint64 self = (guint64) getpid ();
@@ -106,21 +108,26 @@ ctl_resolve_name (const char *name, GArray *pids, GError **error)
     {
       guint64 pid = 0;
 
+      CtlProcess process = { .pidfd = -1 };
+
       if (!g_ascii_string_to_unsigned (entry, 10, 1, G_MAXINT32, &pid, NULL) || pid == self)
         continue;
-      if (process_matches (entry, name))
-        {
-          guint32 pid32 = (guint32) pid;
-          g_array_append_val (found, pid32);
-        }
+      if (!process_matches (entry, name))
+        continue;
+      process.pid = (guint32) pid;
+      process.pidfd = ctl_pidfd_open (process.pid);
+      if (process.pidfd >= 0 && process_matches (entry, name) && ctl_pidfd_alive (process.pidfd))
+        g_array_append_val (processes, process);
+      else
+        ctl_process_clear (&process); /* gone, or its pid now another's */
     }
 
-  if (found->len == 0)
+  if (processes->len == before)
     {
       g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "No running process is named “%s”.", name);
       return FALSE;
     }
-  g_array_sort (found, compare_pids);
-  g_array_append_vals (pids, found->data, found->len);
+  qsort (processes->data + before * sizeof (CtlProcess), processes->len - before,
+         sizeof (CtlProcess), compare_processes);
   return TRUE;
 }

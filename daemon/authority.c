@@ -5,12 +5,23 @@
 
 #include "authority.h"
 
+void
+ma_caller_credentials_free (MaCallerCredentials *credentials)
+{
+  if (credentials == NULL)
+    return;
+  g_clear_pointer (&credentials->groups, g_array_unref);
+  g_free (credentials);
+}
+
 static void
 credentials_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) creds = NULL;
+  g_autoptr (GVariant) groups = NULL;
+  g_autoptr (MaCallerCredentials) caller = g_new0 (MaCallerCredentials, 1);
   GError *error = NULL;
   guint32 uid;
 
@@ -27,13 +38,26 @@ credentials_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                "The bus did not tell the caller's user id.");
       return;
     }
-  g_task_return_int (task, uid);
+  caller->uid = uid;
+  if (!g_variant_lookup (creds, "ProcessID", "u", &caller->pid))
+    caller->pid = 0;
+  caller->groups = g_array_new (FALSE, FALSE, sizeof (guint32));
+  groups = g_variant_lookup_value (creds, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
+  if (groups != NULL)
+    {
+      gsize n;
+      const guint32 *values = g_variant_get_fixed_array (groups, &n, sizeof (guint32));
+
+      g_array_append_vals (caller->groups, values, (guint) n);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&caller),
+                         (GDestroyNotify) ma_caller_credentials_free);
 }
 
 void
-ma_authority_get_caller_uid_async (GDBusConnection *connection, const char *sender,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data)
+ma_authority_get_caller_async (GDBusConnection *connection, const char *sender,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
 {
   GTask *task = g_task_new (connection, cancellable, callback, user_data);
 
@@ -43,15 +67,10 @@ ma_authority_get_caller_uid_async (GDBusConnection *connection, const char *send
                           G_DBUS_CALL_FLAGS_NONE, -1, cancellable, credentials_cb, task);
 }
 
-gboolean
-ma_authority_get_caller_uid_finish (GAsyncResult *result, uid_t *out_uid, GError **error)
+MaCallerCredentials *
+ma_authority_get_caller_finish (GAsyncResult *result, GError **error)
 {
-  gssize uid = g_task_propagate_int (G_TASK (result), error);
-
-  if (uid < 0)
-    return FALSE;
-  *out_uid = (uid_t) uid;
-  return TRUE;
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void

@@ -10,12 +10,24 @@ G_BEGIN_DECLS
 #define MA_ACTION_RECLAIM_OTHER "org.memadvise.reclaim-other"
 #define MA_ACTION_INSPECT_OTHER "org.memadvise.inspect-other"
 
-/* The caller's uid, from the bus daemon (GetConnectionCredentials). A
- * connection without a UnixUserID is an error: no identity, no work. */
-void ma_authority_get_caller_uid_async (GDBusConnection *connection, const char *sender,
-                                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                                        gpointer user_data);
-gboolean ma_authority_get_caller_uid_finish (GAsyncResult *result, uid_t *out_uid, GError **error);
+/* Who the caller is, as the bus daemon says (GetConnectionCredentials):
+ * its uid, the process that connected and its groups, all as they were
+ * when it connected. */
+typedef struct
+{
+  uid_t uid;
+  guint32 pid;    /* 0 when the bus did not say */
+  GArray *groups; /* guint32; empty when the bus did not say */
+} MaCallerCredentials;
+
+void ma_caller_credentials_free (MaCallerCredentials *credentials);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaCallerCredentials, ma_caller_credentials_free)
+
+/* A connection without a UnixUserID is an error: no identity, no work. */
+void ma_authority_get_caller_async (GDBusConnection *connection, const char *sender,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+MaCallerCredentials *ma_authority_get_caller_finish (GAsyncResult *result, GError **error);
 
 /* The pid of the owner of @name on the bus, 0 when it has none. */
 void ma_authority_get_name_pid_async (GDBusConnection *connection, const char *name,

@@ -16,17 +16,23 @@ ma_classify_own_facts (const MaTargetFacts *facts, uid_t caller_uid)
   return facts->cap_eff == 0 && facts->cap_prm == 0;
 }
 
-/* @cgroup is @protected_path or below it; "/" holds every cgroup. */
-static gboolean
-cgroup_is_below (const char *cgroup, const char *protected_path)
+gboolean
+ma_classify_cgroup_is_below (const char *cgroup, const char *top)
 {
-  gsize len = strlen (protected_path);
+  gsize len;
 
-  while (len > 1 && protected_path[len - 1] == '/')
+  while (*cgroup == '/')
+    cgroup++;
+  while (*top == '/')
+    top++;
+  len = strlen (top);
+  while (len > 0 && top[len - 1] == '/')
     len--;
-  if (strncmp (cgroup, protected_path, len) != 0)
+  if (len == 0)
+    return TRUE;
+  if (strncmp (cgroup, top, len) != 0)
     return FALSE;
-  return cgroup[len] == '\0' || cgroup[len] == '/' || len == 1;
+  return cgroup[len] == '\0' || cgroup[len] == '/';
 }
 
 gboolean
@@ -59,7 +65,7 @@ ma_classify_protected_facts (const MaTargetFacts *facts, const MaProtection *pro
     }
   for (guint i = 0;
        facts->cgroup != NULL && protection->cgroups != NULL && protection->cgroups[i] != NULL; i++)
-    if (cgroup_is_below (facts->cgroup, protection->cgroups[i]))
+    if (ma_classify_cgroup_is_below (facts->cgroup, protection->cgroups[i]))
       {
         *out_message = g_strdup_printf ("Process %u is in the protected cgroup %s (Cgroups).", pid,
                                         protection->cgroups[i]);
@@ -68,13 +74,14 @@ ma_classify_protected_facts (const MaTargetFacts *facts, const MaProtection *pro
   return FALSE;
 }
 
-static void
-facts_of (MaTarget *target, MaTargetFacts *facts)
+void
+ma_classify_facts_of (MaTarget *target, MaTargetFacts *facts)
 {
   memset (facts, 0, sizeof *facts);
   facts->pid = (guint32) ma_target_get_pid (target);
   facts->comm = ma_target_get_comm (target);
   memcpy (facts->uids, ma_target_get_uids (target), sizeof facts->uids);
+  memcpy (facts->gids, ma_target_get_gids (target), sizeof facts->gids);
   facts->proc_owner = ma_target_get_proc_owner (target);
   facts->cap_eff = ma_target_get_cap_eff (target);
   facts->cap_prm = ma_target_get_cap_prm (target);
@@ -85,7 +92,7 @@ ma_classify_own (MaTarget *target, uid_t caller_uid)
 {
   MaTargetFacts facts;
 
-  facts_of (target, &facts);
+  ma_classify_facts_of (target, &facts);
   return ma_classify_own_facts (&facts, caller_uid);
 }
 
@@ -95,7 +102,7 @@ ma_classify_protected (MaTarget *target, const MaProtection *protection, char **
   g_autofree char *cgroup = NULL;
   MaTargetFacts facts;
 
-  facts_of (target, &facts);
+  ma_classify_facts_of (target, &facts);
   if (protection->cgroups != NULL && protection->cgroups[0] != NULL)
     {
       g_autoptr (GError) error = NULL;

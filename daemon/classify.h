@@ -29,10 +29,15 @@ typedef struct
   guint32 pid;
   const char *comm;
   uid_t uids[4]; /* real, effective, saved, filesystem */
+  gid_t gids[4];
   uid_t proc_owner;
   guint64 cap_eff;
   guint64 cap_prm;
   const char *cgroup; /* its cgroup v2 path; NULL when unknown */
+  /* Its user namespace is below the daemon's, and the level just below
+   * the daemon's was created by the caller (visibility.h). */
+  gboolean userns_nested;
+  gboolean userns_caller_owned;
 } MaTargetFacts;
 
 /* A target is the caller's own only if all four of its uids are the
@@ -45,6 +50,13 @@ gboolean ma_classify_own_facts (const MaTargetFacts *facts, uid_t caller_uid);
  * bytes) or a process in or below a configured cgroup. */
 gboolean ma_classify_protected_facts (const MaTargetFacts *facts, const MaProtection *protection,
                                       char **out_message);
+
+/* TRUE when the cgroup path @cgroup is @top or below it; either may
+ * start with "/", and "/" (or "") is the root, which holds every cgroup. */
+gboolean ma_classify_cgroup_is_below (const char *cgroup, const char *top);
+
+/* The facts of an open target, without cgroup and user namespace. */
+void ma_classify_facts_of (MaTarget *target, MaTargetFacts *facts);
 
 /* The same rules for an open target. Its cgroup is read only when
  * protected cgroups are configured. */

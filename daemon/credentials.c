@@ -61,7 +61,8 @@ ma_credentials_check_startup (gboolean *out_can_switch)
 }
 
 gboolean
-ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError **error)
+ma_credentials_switch_to (uid_t uid, gid_t gid, gboolean keep_ptrace, MaCredentialsSwitch *sw,
+                          GError **error)
 {
   struct __user_cap_data_struct data[2] = { { 0 } };
 
@@ -91,8 +92,11 @@ ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError 
 
   /* Only CAP_SYS_NICE, which process_madvise(2) needs, stays effective:
    * CAP_SYS_PTRACE is not the only capability that opens another user's
-   * smaps (CAP_SYS_ADMIN and CAP_PERFMON do on recent kernels). */
-  data[0].effective &= 1u << CAP_SYS_NICE;
+   * smaps (CAP_SYS_ADMIN and CAP_PERFMON do on recent kernels). Kept,
+   * CAP_SYS_PTRACE lets the thread past the check of the target's user
+   * namespace; the caller's fsuid still decides the file permissions of
+   * pagemap and clear_refs. */
+  data[0].effective &= 1u << CAP_SYS_NICE | (keep_ptrace ? 1u << CAP_SYS_PTRACE : 0);
   data[1].effective = 0;
   if (!cap_set (data))
     {

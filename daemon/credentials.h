@@ -28,8 +28,13 @@ typedef struct
 /* On the calling thread only: sets fsuid/fsgid to the caller's and keeps
  * only CAP_SYS_NICE in the effective set, so that the kernel's own ptrace
  * access checks (PTRACE_MODE_READ_FSCREDS in /proc/PID/smaps, pagemap and
- * process_madvise) decide whether the caller may touch the target. */
-gboolean ma_credentials_switch_to (uid_t uid, gid_t gid, MaCredentialsSwitch *sw, GError **error);
+ * process_madvise) decide whether the caller may touch the target.
+ * @keep_ptrace keeps CAP_SYS_PTRACE too, for a target in a user namespace
+ * the caller created: the kernel would let the caller itself, but checks
+ * the owner of the namespace against the euid, which the switch leaves
+ * the daemon's. */
+gboolean ma_credentials_switch_to (uid_t uid, gid_t gid, gboolean keep_ptrace,
+                                   MaCredentialsSwitch *sw, GError **error);
 /* Restores the thread (it goes back to a shared pool); aborts if it cannot. */
 void ma_credentials_restore (MaCredentialsSwitch *sw);
 

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * The parts of a call that touch processes, run on GTask worker threads:
- * opening and classifying targets, planning, and applying advice.
+ * The parts of a call that touch processes, run on GTask worker threads,
+ * after they were opened (job-open.c): observing, planning and applying
+ * advice.
  */
 #include "config.h"
-
-#include <pwd.h>
 
 #include "credentials.h"
 #include "jobs.h"
@@ -22,8 +21,8 @@ ma_job_target_fail (MaJobTarget *t, MaError code, const char *message)
   t->message = g_strdup (message);
 }
 
-static void
-fail_from_error (MaJobTarget *t, const GError *error)
+void
+ma_job_target_fail_error (MaJobTarget *t, const GError *error)
 {
   MaError code = MA_ERROR_FAILED;
 
@@ -35,111 +34,6 @@ fail_from_error (MaJobTarget *t, const GError *error)
   else if (code == MA_ERROR_CANCELLED)
     code = MA_ERROR_FAILED;
   ma_job_target_fail (t, code, error->message);
-}
-
-void
-ma_job_open_targets (MaJob *job)
-{
-  GArray *pids = job->request->pids;
-
-  job->targets = g_array_sized_new (FALSE, TRUE, sizeof (MaJobTarget), pids->len);
-  g_array_set_size (job->targets, pids->len);
-
-  for (guint i = 0; i < pids->len; i++)
-    {
-      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
-      g_autoptr (GError) error = NULL;
-      g_autofree char *message = NULL;
-
-      t->pid = g_array_index (pids, guint32, i);
-      t->uid = (uid_t) -1;
-      /* Pid 0 is not a process: a per-target failure, like any pid that
-       * names none, so one bad entry does not sink a whole list. */
-      if (t->pid == 0 || t->pid > G_MAXINT32)
-        {
-          g_autofree char *msg = g_strdup_printf ("%u is not a process id.", t->pid);
-          ma_job_target_fail (t, MA_ERROR_NO_SUCH_PROCESS, msg);
-          continue;
-        }
-
-      t->target = ma_target_open ((pid_t) t->pid, &error);
-      if (t->target == NULL)
-        {
-          fail_from_error (t, error);
-          continue;
-        }
-      t->comm = g_strdup (ma_target_get_comm (t->target));
-      t->uid = ma_target_get_uids (t->target)[0];
-      t->start_time = ma_target_get_start_time (t->target);
-
-      if (ma_classify_protected (t->target, &job->protection, &message))
-        {
-          ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      t->own = ma_classify_own (t->target, job->uid);
-    }
-}
-
-void
-ma_job_close_targets (MaJob *job)
-{
-  for (guint i = 0; i < job->targets->len; i++)
-    g_clear_pointer (&g_array_index (job->targets, MaJobTarget, i).target, ma_target_free);
-}
-
-void
-ma_job_reopen_targets (MaJob *job)
-{
-  for (guint i = 0; i < job->targets->len; i++)
-    {
-      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
-      g_autoptr (GError) error = NULL;
-      g_autofree char *message = NULL;
-
-      if (t->failed || t->target != NULL)
-        continue;
-      /* It was there when classified: gone now, or another process with
-       * its pid (pid and start time name one process for as long as the
-       * system runs), it exited while the call waited. */
-      t->target = ma_target_open ((pid_t) t->pid, &error);
-      if (t->target == NULL && !g_error_matches (error, MA_ERROR, MA_ERROR_NO_SUCH_PROCESS)
-          && !g_error_matches (error, MA_ERROR, MA_ERROR_EXITED))
-        {
-          fail_from_error (t, error);
-          continue;
-        }
-      if (t->target == NULL || ma_target_get_start_time (t->target) != t->start_time)
-        {
-          message = g_strdup_printf ("Process %u exited while the call waited for authorization.",
-                                     t->pid);
-          ma_job_target_fail (t, MA_ERROR_EXITED, message);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      if (ma_classify_protected (t->target, &job->protection, &message))
-        {
-          ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      t->own = ma_classify_own (t->target, job->uid);
-    }
-}
-
-/* The fsgid for own-process work: the caller's primary group. A process
- * of the caller running with another group (setgid, newgrp) then fails
- * the kernel's check, as it should. Without a passwd entry, uid = gid. */
-static gid_t
-caller_gid (uid_t uid)
-{
-  struct passwd pwd, *found = NULL;
-  char buf[4096];
-
-  if (getpwuid_r (uid, &pwd, buf, sizeof buf, &found) == 0 && found != NULL)
-    return found->pw_gid;
-  return (gid_t) uid;
 }
 
 /* Runs @t's step with the caller's fsuid when @t is the caller's own: then
@@ -154,9 +48,29 @@ enter_target (MaJob *job, MaJobTarget *t, gid_t gid, MaCredentialsSwitch *sw)
   sw->was_active = FALSE;
   if (!t->own || !job->context->can_switch_credentials || job->uid == 0)
     return TRUE;
-  if (ma_credentials_switch_to (job->uid, gid, sw, &error))
+  if (ma_credentials_switch_to (job->uid, gid, t->keep_ptrace, sw, &error))
     return TRUE;
   ma_job_target_fail (t, MA_ERROR_FAILED, error->message);
+  return FALSE;
+}
+
+/* After a step on an own target: it ran on the strength of what the
+ * target was when it was opened. Where the kernel's own check did not
+ * decide at each access (a daemon without CAP_SETUID, or a race this
+ * does not foresee), a target whose credentials changed meanwhile (a
+ * setuid exec) must not have its ranges or figures reported: the step's
+ * results are dropped and it fails. FALSE then. */
+static gboolean
+still_own (MaJob *job, MaJobTarget *t)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!t->own || job->uid == 0 || ma_target_verify_credentials (t->target, &error))
+    return TRUE;
+  ma_job_target_fail_error (t, error);
+  g_clear_pointer (&t->plan, ma_plan_free);
+  g_clear_pointer (&t->sample, ma_sample_free);
+  t->applied = FALSE;
   return FALSE;
 }
 
@@ -283,16 +197,18 @@ sample_target (MaJob *job, MaJobTarget *t, gid_t gid)
     return;
   t->sample = ma_target_sample (t->target, &request, &error);
   ma_credentials_restore (&sw);
-  if (t->sample == NULL && g_error_matches (error, MA_ERROR, MA_ERROR_EXITED))
-    fail_from_error (t, error);
-  else if (t->sample == NULL)
+  if (t->sample != NULL)
+    still_own (job, t);
+  else if (g_error_matches (error, MA_ERROR, MA_ERROR_EXITED))
+    ma_job_target_fail_error (t, error);
+  else
     g_debug ("process %u: no access sample: %s", t->pid, error->message);
 }
 
 void
 ma_job_observe (MaJob *job)
 {
-  gid_t gid = caller_gid (job->uid);
+  gid_t gid = ma_job_caller_gid (job->uid);
   gint64 min_idle_usec = (gint64) job->request->min_idle * G_USEC_PER_SEC;
 
   /* Every target's observation first, so the call waits once for all. */
@@ -340,7 +256,7 @@ fail_step (MaJobTarget *t, const MaCredentialsSwitch *sw, const GError *error)
   if (sw->was_active && g_error_matches (error, MA_ERROR, MA_ERROR_NOT_AUTHORIZED))
     fail_restricted (t, error);
   else
-    fail_from_error (t, error);
+    ma_job_target_fail_error (t, error);
 }
 
 /* A trial during the wait (memadvised(8), COLDNESS). Its plan and advice
@@ -368,14 +284,18 @@ trial_target (MaJob *job, MaJobTarget *t, gid_t gid)
   g_debug ("process %u: the trial paged out %" G_GUINT64_FORMAT " bytes", t->pid,
            t->apply.advised_bytes);
   if (ok || g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
-    return;
+    {
+      if (t->plan != NULL)
+        still_own (job, t);
+      return;
+    }
   fail_step (t, &sw, error);
 }
 
 void
 ma_job_trial (MaJob *job)
 {
-  gid_t gid = caller_gid (job->uid);
+  gid_t gid = ma_job_caller_gid (job->uid);
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -413,6 +333,7 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
   t->plan = plan;
   t->applied = FALSE;
   t->apply = (MaApplyResult){ 0 };
+  still_own (job, t);
 }
 
 /* Within enter_target(): reads pagemap with the call's credentials. */
@@ -457,6 +378,8 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
     remember_pageout (job, t);
   ma_credentials_restore (&sw);
   job->progress_base += t->apply.advised_bytes + t->apply.skipped_bytes;
+  if (t->applied && !still_own (job, t))
+    return;
   if (ok)
     return;
   if (g_error_matches (error, MA_ERROR, MA_ERROR_CANCELLED))
@@ -485,7 +408,7 @@ stop_target (MaJob *job, MaJobTarget *t, gid_t gid)
 void
 ma_job_run_engine (MaJob *job)
 {
-  gid_t gid = caller_gid (job->uid);
+  gid_t gid = ma_job_caller_gid (job->uid);
 
   /* Plan every target first, so Progress knows the whole amount. */
   for (guint i = 0; i < job->targets->len; i++)

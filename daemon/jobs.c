@@ -100,11 +100,14 @@ job_free (MaJob *job)
       g_clear_pointer (&t->sample, ma_sample_free);
       g_free (t->comm);
       g_free (t->message);
+      g_free (t->protected_message);
     }
   g_clear_pointer (&job->targets, g_array_unref);
   g_clear_pointer (&job->request, ma_request_free);
   g_clear_pointer (&job->results, g_variant_unref);
   g_clear_error (&job->prepare_error);
+  g_clear_pointer (&job->caller, ma_caller_credentials_free);
+  g_clear_error (&job->call_error);
   g_clear_object (&job->cancellable);
   g_clear_object (&job->invocation);
   g_free (job->cgroup);
@@ -203,6 +206,8 @@ engine_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
 
+      if (t->dropped)
+        continue;
       ma_stats_add_target (stats, ma_job_target_status (t),
                            t->failed ? ma_error_to_string (t->error) : NULL);
       /* Pages of the min-idle wait still out count when the advice did not
@@ -347,6 +352,16 @@ apply_grants (MaJob *job, guint *out_authorized, guint *out_refused)
       need = target_need (job, t);
       if (need == 0 || (job->granted & need) != 0)
         {
+          /* Only polkit's yes lets the caller learn what its /proc would
+           * not show it; an own target it reads anyway. */
+          t->authorized = need != 0;
+          /* Only now may the caller learn why it is protected. */
+          if (t->protected_message != NULL)
+            {
+              ma_job_target_fail (t, MA_ERROR_PROTECTED, t->protected_message);
+              g_clear_pointer (&t->target, ma_target_free);
+              continue;
+            }
           (*out_authorized)++;
           continue;
         }
@@ -389,7 +404,7 @@ job_authorized (MaJob *job)
                                                n_refused + n_authorized);
       log_refusal (job, what);
     }
-  if (n_refused > 0 && n_authorized == 0)
+  if (n_refused > 0 && n_authorized == 0 && job->request->access_denied)
     {
       g_autoptr (GError) error
           = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
@@ -456,6 +471,12 @@ prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       job_fail (job, "invalid-args", g_steal_pointer (&job->prepare_error));
       return;
     }
+  if (job->call_error != NULL)
+    {
+      log_refusal (job, job->call_error->message);
+      job_fail (job, "invalid-args", g_steal_pointer (&job->call_error));
+      return;
+    }
 
   for (guint i = 0; i < job->targets->len; i++)
     {
@@ -496,6 +517,7 @@ prepare_step (MaJob *job)
       if (pids == NULL)
         return;
       g_array_append_vals (job->request->pids, pids->data, pids->len);
+      job->request->cgroup = g_strdup (job->cgroup);
     }
   ma_job_open_targets (job);
 }
@@ -531,13 +553,16 @@ ma_job_got_place (MaJob *job)
 }
 
 static void
-caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+caller_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   MaJob *job = user_data;
   g_autoptr (GError) error = NULL;
   MaQueueAdmission admission;
 
-  if (!ma_authority_get_caller_uid_finish (result, &job->uid, &error))
+  job->caller = ma_authority_get_caller_finish (result, &error);
+  if (job->caller != NULL)
+    job->uid = job->caller->uid;
+  else
     {
       g_autoptr (GError) denied = g_error_new (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
                                                "Could not identify the caller: %s", error->message);
@@ -574,7 +599,8 @@ caller_uid_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   ma_stats_add_call (job->context->stats, job->reclaim);
   g_debug ("%s from %s (uid %d): %u targets%s%s, mode %s, percent %u, max-bytes %" G_GUINT64_FORMAT
            ", order %s, min-idle %u, threads %u",
-           job->method, job->sender, (int) job->uid, job->request->pids->len,
+           job->method, job->sender, (int) job->uid,
+           job->request->pidfds != NULL ? job->request->pidfds->len : job->request->pids->len,
            job->cgroup != NULL ? " of cgroup " : "", job->cgroup != NULL ? job->cgroup : "",
            ma_mode_to_string (job->request->mode), job->request->percent, job->request->max_bytes,
            job->request->order == MA_ORDER_ADDRESS ? "address" : "coldest", job->request->min_idle,
@@ -620,5 +646,5 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
                                                   G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
                                                   name_vanished_cb, job, NULL);
 
-  ma_authority_get_caller_uid_async (context->connection, job->sender, NULL, caller_uid_cb, job);
+  ma_authority_get_caller_async (context->connection, job->sender, NULL, caller_cb, job);
 }

@@ -3,21 +3,38 @@
 
 #include <gio/gio.h>
 
+#include "authority.h"
+#include "classify.h"
 #include "context.h"
 #include "request.h"
-#include "classify.h"
+#include "visibility.h"
 
 G_BEGIN_DECLS
 
-/* One requested pid, from opening to its results entry. */
+/* One requested pid (or pidfd), from opening to its results entry. */
 typedef struct
 {
-  guint32 pid;
+  guint32 pid;        /* in the daemon's pid namespace; 0 while unknown */
   MaTarget *target;   /* NULL once failed early, and while the call waits for polkit */
   guint64 start_time; /* the process classified first: one opened again must be it */
   char *comm;
   uid_t uid; /* real uid; (uid_t) -1 while unknown */
+  /* What the caller's /proc shows of it; comm and uid are in its results
+   * only when readable there, or when the caller is authorized for it. */
+  MaSeen seen;
+  gboolean authorized; /* by polkit */
+  /* Left out of the call and its results (failed too, so every step
+   * passes it by): a member of a cgroup the caller cannot see, or a
+   * second pidfd of a process already named. */
+  gboolean dropped;
+  /* Protected, but the caller may not read its name or cgroup: said only
+   * once the caller is authorized for it (else it is not-authorized). */
+  char *protected_message;
   gboolean own;
+  /* Own, in a user namespace the caller created with no root mapped: the
+   * work keeps CAP_SYS_PTRACE (memadvised(8), "Own processes"). */
+  gboolean keep_ptrace;
+  MaUserns userns; /* its user namespace as the caller sees it */
   gboolean failed;
   MaError error;
   char *message;
@@ -54,7 +71,11 @@ typedef struct
   MaJobState state;
   MaQueueItem *item;
   gboolean prepared;
-  GArray *targets; /* MaJobTarget */
+  MaCallerCredentials *caller; /* from the bus */
+  MaCallerView view;           /* what its /proc shows, once the targets are opened */
+  gboolean caller_shares_pid_ns;
+  GError *call_error; /* the targets cannot be opened for this caller at all */
+  GArray *targets;    /* MaJobTarget */
   MaProtection protection;
   GCancellable *cancellable; /* cancelled when the caller leaves the bus or time runs out */
   gint timed_out;            /* atomic: JobTimeout cancelled it */
@@ -95,8 +116,11 @@ void ma_jobs_schedule_dispatch (MaContext *context);
 void ma_job_deadline_start (MaJob *job);
 void ma_job_deadline_stop (MaJob *job);
 
-/* Worker-thread steps (job-targets.c). */
+/* Worker-thread steps: opening (job-open.c), then the engine's
+ * (job-targets.c). */
 void ma_job_open_targets (MaJob *job);
+/* The fsgid for own-process work: the caller's primary group. */
+gid_t ma_job_caller_gid (uid_t uid);
 /* Closes every target, keeping what tells a process again: while a call
  * waits for polkit it holds no file descriptor of its targets. */
 void ma_job_close_targets (MaJob *job);
@@ -129,5 +153,7 @@ const char *ma_job_target_status (const MaJobTarget *t);
 /* Bytes advised for the target's plan: 0 unless applied. */
 guint64 ma_job_target_advised (const MaJobTarget *t);
 void ma_job_target_fail (MaJobTarget *t, MaError code, const char *message);
+/* The same with the code and message of @error, an engine error. */
+void ma_job_target_fail_error (MaJobTarget *t, const GError *error);
 
 G_END_DECLS

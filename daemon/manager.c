@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
+
 #include "cgroups.h"
 #include "ma-dbus-error.h"
 #include "jobs.h"
@@ -83,6 +85,68 @@ handle_reclaim (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation, GVa
   return handle_advise (MA_MANAGER (object), invocation, TRUE, pids, mode, options);
 }
 
+/* Takes the pidfds of @request's handles from @fd_list; FALSE with an
+ * InvalidArgs when one is not a pidfd. */
+static gboolean
+take_pidfds (MaRequest *request, GUnixFDList *fd_list, GError **error)
+{
+  for (guint i = 0; i < request->handles->len; i++)
+    {
+      gint32 handle = g_array_index (request->handles, gint32, i);
+      g_autoptr (GError) local_error = NULL;
+      int fd = g_unix_fd_list_get (fd_list, handle, &local_error);
+
+      if (fd < 0)
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Argument pidfds: handle %d cannot be taken: %s", handle,
+                       local_error->message);
+          return FALSE;
+        }
+      g_array_append_val (request->pidfds, fd);
+      if (!ma_pidfd_check (fd, NULL))
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Argument pidfds: handle %d is not a pidfd.", handle);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_advise_pidfds (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim,
+                      GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
+{
+  g_autoptr (GError) error = NULL;
+  guint n_fds = fd_list != NULL ? (guint) g_unix_fd_list_get_length (fd_list) : 0;
+  MaRequest *request;
+
+  request = ma_request_parse_pidfds (pidfds, n_fds, mode, options, self->context->settings, &error);
+  if (request != NULL && !take_pidfds (request, fd_list, &error))
+    g_clear_pointer (&request, ma_request_free);
+  if (refuse_call (self, invocation, reclaim ? "ReclaimPidfds" : "PlanPidfds", &request, error))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  ma_job_start (self->context, g_object_ref (invocation), reclaim, request, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_plan_pidfds (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation,
+                    GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
+{
+  return handle_advise_pidfds (MA_MANAGER (object), invocation, FALSE, fd_list, pidfds, mode,
+                               options);
+}
+
+static gboolean
+handle_reclaim_pidfds (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation,
+                       GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
+{
+  return handle_advise_pidfds (MA_MANAGER (object), invocation, TRUE, fd_list, pidfds, mode,
+                               options);
+}
+
 static gboolean
 handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim,
                       const char *cgroup, const char *mode, GVariant *options)
@@ -137,6 +201,8 @@ ma_manager_iface_init (MaDBusMemAdvise1Iface *iface)
   iface->handle_reclaim = handle_reclaim;
   iface->handle_plan_cgroup = handle_plan_cgroup;
   iface->handle_reclaim_cgroup = handle_reclaim_cgroup;
+  iface->handle_plan_pidfds = handle_plan_pidfds;
+  iface->handle_reclaim_pidfds = handle_reclaim_pidfds;
   iface->handle_get_statistics = handle_get_statistics;
 }
 

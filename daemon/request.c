@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "request.h"
 
 void
@@ -9,6 +11,11 @@ ma_request_free (MaRequest *request)
   if (request == NULL)
     return;
   g_clear_pointer (&request->pids, g_array_unref);
+  g_clear_pointer (&request->handles, g_array_unref);
+  for (guint i = 0; request->pidfds != NULL && i < request->pidfds->len; i++)
+    close (g_array_index (request->pidfds, int, i));
+  g_clear_pointer (&request->pidfds, g_array_unref);
+  g_free (request->cgroup);
   g_free (request);
 }
 
@@ -39,6 +46,43 @@ parse_pids (GVariant *pids, MaRequest *request, GError **error)
         continue;
       g_hash_table_add (seen, GUINT_TO_POINTER (pid));
       g_array_append_val (request->pids, pid);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_handles (GVariant *handles, guint n_fds, MaRequest *request, GError **error)
+{
+  const gint32 *values;
+  gsize n;
+
+  values = g_variant_get_fixed_array (handles, &n, sizeof (gint32));
+  if (n == 0 || n > MA_DBUS_MAX_PIDFDS)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                   "Argument pidfds must hold 1 to %d pidfds, not %" G_GSIZE_FORMAT ".",
+                   MA_DBUS_MAX_PIDFDS, n);
+      return FALSE;
+    }
+  request->handles = g_array_sized_new (FALSE, FALSE, sizeof (gint32), (guint) n);
+  for (gsize i = 0; i < n; i++)
+    {
+      gint32 handle = values[i];
+      gboolean seen = FALSE;
+
+      if (handle < 0 || (guint) handle >= n_fds)
+        {
+          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                       "Argument pidfds: handle %d names none of the %u file descriptors the "
+                       "message carries.",
+                       handle, n_fds);
+          return FALSE;
+        }
+      /* A handle given twice is one target, at its first position. */
+      for (guint j = 0; j < request->handles->len && !seen; j++)
+        seen = g_array_index (request->handles, gint32, j) == handle;
+      if (!seen)
+        g_array_append_val (request->handles, handle);
     }
   return TRUE;
 }
@@ -143,6 +187,12 @@ parse_options (GVariant *options, const MaSettings *settings, MaRequest *request
             }
           request->min_idle = min_idle;
         }
+      else if (g_str_equal (key, "access-denied"))
+        {
+          if (!check_type (key, value, G_VARIANT_TYPE_BOOLEAN, error))
+            return FALSE;
+          request->access_denied = g_variant_get_boolean (value);
+        }
       else if (g_str_equal (key, "threads"))
         {
           if (!check_type (key, value, G_VARIANT_TYPE_UINT32, error))
@@ -177,6 +227,7 @@ parse (GVariant *pids, const char *mode, GVariant *options, const MaSettings *se
 
   request->percent = 30;
   request->order = MA_ORDER_COLDEST;
+  request->access_denied = TRUE;
   if (!ma_mode_from_string (mode, &request->mode))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -204,4 +255,16 @@ ma_request_parse_options (const char *mode, GVariant *options, const MaSettings 
                           GError **error)
 {
   return parse (NULL, mode, options, settings, error);
+}
+
+MaRequest *
+ma_request_parse_pidfds (GVariant *handles, guint n_fds, const char *mode, GVariant *options,
+                         const MaSettings *settings, GError **error)
+{
+  g_autoptr (MaRequest) request = parse (NULL, mode, options, settings, error);
+
+  if (request == NULL || !parse_handles (handles, n_fds, request, error))
+    return NULL;
+  request->pidfds = g_array_new (FALSE, FALSE, sizeof (int));
+  return g_steal_pointer (&request);
 }

@@ -13,6 +13,14 @@ G_BEGIN_DECLS
 typedef struct
 {
   GArray *pids; /* guint32, distinct, in request order */
+  /* PlanPidfds, ReclaimPidfds: the handles into the message's file
+   * descriptors (gint32, distinct, in request order), and the pidfds the
+   * manager took from it for them (int, owned, closed with the request);
+   * then pids is empty. */
+  GArray *handles;
+  GArray *pidfds;
+  /* PlanCgroup, ReclaimCgroup: the cgroup the pids were members of. */
+  char *cgroup;
   MaMode mode;
   guint percent;
   guint64 max_bytes;
@@ -20,6 +28,9 @@ typedef struct
   MaOrder order;
   guint min_idle; /* seconds; at most [Daemon] MaxMinIdle */
   guint threads;  /* pageout threads, resolved and capped by [Daemon] MaxThreads */
+  /* FALSE: a call whose targets were all refused is answered with its
+   * results, not AccessDenied (option access-denied). */
+  gboolean access_denied;
 } MaRequest;
 
 /* Validates the arguments as DESIGN says, with the caps of @settings;
@@ -31,6 +42,10 @@ MaRequest *ma_request_parse (GVariant *pids, const char *mode, GVariant *options
  * (0 to MA_DBUS_MAX_PIDS distinct pids; the cgroup methods). */
 MaRequest *ma_request_parse_options (const char *mode, GVariant *options,
                                      const MaSettings *settings, GError **error);
+/* The same with pidfds: @handles (ah) index the message's @n_fds file
+ * descriptors; 1 to MA_DBUS_MAX_PIDFDS distinct handles. */
+MaRequest *ma_request_parse_pidfds (GVariant *handles, guint n_fds, const char *mode,
+                                    GVariant *options, const MaSettings *settings, GError **error);
 void ma_request_free (MaRequest *request);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaRequest, ma_request_free)
 

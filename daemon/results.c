@@ -61,6 +61,30 @@ ma_job_target_status (const MaJobTarget *t)
   return "ok";
 }
 
+/* For a caller in another pid namespace, whose numbers differ: the
+ * sentence of each error without a pid in it. */
+static const char *
+message_without_pid (MaError error)
+{
+  switch (error)
+    {
+    case MA_ERROR_NO_SUCH_PROCESS:
+      return "There is no such process.";
+    case MA_ERROR_EXITED:
+      return "The process has exited.";
+    case MA_ERROR_NOT_AUTHORIZED:
+      return "You are not authorized for this process.";
+    case MA_ERROR_PROTECTED:
+      return "The process is protected and never touched.";
+    case MA_ERROR_KERNEL_THREAD:
+      return "The process is a kernel thread.";
+    case MA_ERROR_NOT_SUPPORTED:
+      return "This kernel does not support what the work needs.";
+    default:
+      return "memadvised could not work on the process.";
+    }
+}
+
 static GVariant *
 target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
 {
@@ -70,8 +94,11 @@ target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
   const char *message = NULL;
   MaMemStat before = { 0 }, after = { 0 };
 
+  /* What the caller's /proc shows, or what it is authorized for. */
+  gboolean known = t->seen == MA_SEEN_READABLE || t->authorized;
+
   if (t->failed)
-    message = t->message;
+    message = job->caller_shares_pid_ns ? t->message : message_without_pid (t->error);
   else if (g_str_equal (status, "skipped"))
     message = plan != NULL ? skipped_message (plan) : "Nothing was planned.";
   else if (!job->reclaim && job->request->min_idle > 0 && plan->coldness_source == MA_COLDNESS_NONE)
@@ -94,9 +121,9 @@ target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
   if (t->applied)
     after = t->apply.after;
 
-  g_variant_dict_insert (&dict, "pid", "u", t->pid);
-  g_variant_dict_insert (&dict, "comm", "s", t->comm != NULL ? t->comm : "");
-  g_variant_dict_insert (&dict, "uid", "u", (guint32) t->uid);
+  g_variant_dict_insert (&dict, "pid", "u", job->caller_shares_pid_ns ? t->pid : 0);
+  g_variant_dict_insert (&dict, "comm", "s", known && t->comm != NULL ? t->comm : "");
+  g_variant_dict_insert (&dict, "uid", "u", known ? (guint32) t->uid : G_MAXUINT32);
   g_variant_dict_insert (&dict, "status", "s", status);
   if (t->failed)
     g_variant_dict_insert (&dict, "error", "s", ma_error_to_string (t->error));
@@ -147,8 +174,11 @@ ma_job_build_results (MaJob *job)
   guint ranges_left = MA_RESULTS_MAX_RANGES_PER_CALL;
 
   for (guint i = 0; i < job->targets->len; i++)
-    g_variant_builder_add_value (
-        &builder,
-        target_variant (job, &g_array_index (job->targets, MaJobTarget, i), &ranges_left));
+    {
+      MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+
+      if (!t->dropped)
+        g_variant_builder_add_value (&builder, target_variant (job, t, &ranges_left));
+    }
   return g_variant_builder_end (&builder);
 }

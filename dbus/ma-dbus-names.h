@@ -19,6 +19,12 @@
  * subtree of at most this many processes. */
 #define MA_DBUS_MAX_PIDS 1024
 
+/* PlanPidfds and ReclaimPidfds take 1 to this many pidfds: dbus-daemon's
+ * default max_message_unix_fds, the limit of Debian's (and upstream's)
+ * system bus. A message with more is not delivered: the bus closes the
+ * sender's connection. Clients split larger sets into several calls. */
+#define MA_DBUS_MAX_PIDFDS 16
+
 /* The cgroup paths of PlanCgroup and ReclaimCgroup are relative to the
  * first of these that is a cgroup2 file system (statfs(2) says
  * CGROUP2_SUPER_MAGIC): the whole hierarchy on pure cgroup2 systems, the

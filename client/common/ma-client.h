@@ -2,7 +2,8 @@
  *
  * What memadvisectl and memadvise-session both need, written once: swap
  * figures, the cgroup2 root, the user manager's cgroup, the names of app
- * units and sizes. Nothing here reads files of the daemon or the engine.
+ * units, sizes and printable text. Nothing here reads files of the daemon
+ * or the engine.
  */
 #pragma once
 
@@ -35,6 +36,14 @@ char *ma_client_user_manager_cgroup (const char *own_cgroup);
  * app[-LAUNCHER]-APPID[@RANDOM].service, with systemd's \xNN escapes
  * (such as \x2d for "-") undone; NULL when @unit is not an app unit. */
 char *ma_client_app_id_from_unit (const char *unit);
+
+/* @text made safe to print on a terminal, on one line: invalid UTF-8
+ * becomes U+FFFD, and each control character (C0, tab and newline among
+ * them, DEL and C1, so ESC and the escape sequences it starts), line and
+ * paragraph separator and bidirectional formatting character becomes "?",
+ * as ps(1) shows them. For whatever another process wrote: a comm, the
+ * daemon's messages, unit names. NULL for NULL. */
+char *ma_client_printable (const char *text);
 
 /* Bytes: a number, alone or with K, M, G or T (powers of 1024, in either
  * case, optionally followed by "iB" or "B"): "4096", "512M", "2GiB".

@@ -11,7 +11,28 @@
 
 #include <glib-unix.h>
 
+#include "ma-client.h"
 #include "session.h"
+
+/* Log lines name apps and units after the cgroups the session's launchers
+ * made, and quote the daemon's messages about processes that name
+ * themselves: each line is made printable before GLib writes it to the
+ * journal or a terminal. */
+static GLogWriterOutput
+printable_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  g_autofree GLogField *copy = g_memdup2 (fields, n_fields * sizeof *fields);
+  g_autofree char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (copy[i].key, "MESSAGE") && copy[i].length < 0)
+      {
+        message = ma_client_printable (copy[i].value);
+        copy[i].value = message;
+        break;
+      }
+  return g_log_writer_default (level, copy, n_fields, user_data);
+}
 
 static gboolean
 on_signal (gpointer user_data)
@@ -135,6 +156,7 @@ main (int argc, char **argv)
   int status;
 
   setlocale (LC_ALL, "");
+  g_log_set_writer_func (printable_writer, NULL, NULL);
   status = parse_args (argc, argv, &config_path, &verbose);
   if (status >= 0)
     return status;
@@ -159,7 +181,10 @@ main (int argc, char **argv)
       status = 0;
     }
   if (error != NULL)
-    g_printerr ("%s\n", error->message);
+    {
+      g_autofree char *message = ma_client_printable (error->message);
+      g_printerr ("%s\n", message);
+    }
   stop (&agent);
   return status;
 }

@@ -4,6 +4,11 @@
  * while it runs, else a PSI trigger on /proc/pressure/memory. Either one
  * starts reclaiming background apps, longest idle first, until the PSI
  * "some avg10" figure falls under PressureRecoveredAvg10.
+ *
+ * The warning counts only from the name's current owner: the signal is
+ * subscribed to with its unique name as the sender while it runs, so a
+ * warning any other peer of the system bus sends (to everyone, or to this
+ * agent alone) is not followed.
  */
 #include "config.h"
 
@@ -45,7 +50,7 @@ on_low_memory_warning (GDBusConnection *connection, const char *sender, const ch
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(y)")))
     return;
   g_variant_get (parameters, "(y)", &level);
-  g_message ("LowMemoryWarning(%u)", level);
+  g_message ("LowMemoryWarning(%u) from %s", level, sender);
   if (level > 0)
     sess_reclaim_pressure (agent);
 }
@@ -108,12 +113,24 @@ psi_stop (SessAgent *agent)
 }
 
 static void
+lmm_unsubscribe (SessAgent *agent)
+{
+  if (agent->lmm_subscription != 0)
+    g_dbus_connection_signal_unsubscribe (agent->system_bus, agent->lmm_subscription);
+  agent->lmm_subscription = 0;
+}
+
+static void
 on_lmm_appeared (GDBusConnection *connection, const char *name, const char *owner,
                  gpointer user_data)
 {
   SessAgent *agent = user_data;
 
-  g_debug ("low-memory-monitor runs: following its warnings");
+  lmm_unsubscribe (agent);
+  agent->lmm_subscription = g_dbus_connection_signal_subscribe (
+      connection, owner, LMM_NAME, "LowMemoryWarning", LMM_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+      on_low_memory_warning, agent, NULL);
+  g_debug ("low-memory-monitor runs (%s): following its warnings", owner);
   psi_stop (agent);
 }
 
@@ -122,6 +139,7 @@ on_lmm_vanished (GDBusConnection *connection, const char *name, gpointer user_da
 {
   SessAgent *agent = user_data;
 
+  lmm_unsubscribe (agent);
   psi_start (agent);
 }
 
@@ -131,9 +149,6 @@ sess_pressure_init (SessAgent *agent)
   agent->psi_fd = -1;
   if (!agent->config->pressure)
     return;
-  agent->lmm_subscription = g_dbus_connection_signal_subscribe (
-      agent->system_bus, LMM_NAME, LMM_NAME, "LowMemoryWarning", LMM_PATH, NULL,
-      G_DBUS_SIGNAL_FLAGS_NONE, on_low_memory_warning, agent, NULL);
   agent->lmm_watch
       = g_bus_watch_name_on_connection (agent->system_bus, LMM_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                         on_lmm_appeared, on_lmm_vanished, agent, NULL);
@@ -142,9 +157,7 @@ sess_pressure_init (SessAgent *agent)
 void
 sess_pressure_shutdown (SessAgent *agent)
 {
-  if (agent->lmm_subscription != 0)
-    g_dbus_connection_signal_unsubscribe (agent->system_bus, agent->lmm_subscription);
-  agent->lmm_subscription = 0;
   g_clear_handle_id (&agent->lmm_watch, g_bus_unwatch_name);
+  lmm_unsubscribe (agent);
   psi_stop (agent);
 }

@@ -97,8 +97,8 @@ struct _SessAgent
   gboolean pressure_episode;
 
   /* screensaver.c, pressure.c, kde.c */
-  GArray *subscriptions; /* guint: screensaver signal ids on session_bus */
-  guint lmm_subscription;
+  GPtrArray *screensavers; /* the ScreenSaver names watched, with their subscriptions */
+  guint lmm_subscription;  /* to LowMemoryWarning of the name's current owner */
   guint lmm_watch;
   int psi_fd;
   guint psi_source;

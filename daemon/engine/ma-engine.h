@@ -66,7 +66,29 @@ typedef struct
  * the pidfd, to belong to the same live process. */
 typedef struct _MaTarget MaTarget;
 
+/* Opens @pid and reads its facts, and fails unless it may be worked on
+ * (ma_target_check_usable()). */
 MaTarget *ma_target_open (pid_t pid, GError **error);
+/* The same, but a process that may not be worked on (a zombie, a kernel
+ * thread, pid 1, the daemon itself, a thread id) is opened too, with its
+ * facts, so that the daemon can decide what the caller may be told of it
+ * before it says why it refuses it. Fails when there is no such process
+ * (MA_ERROR_NO_SUCH_PROCESS) or it cannot be read. */
+MaTarget *ma_target_open_any (pid_t pid, GError **error);
+/* The same from a pidfd the daemon was given, which it duplicates: the
+ * process is never looked up by its pid, so a pid the kernel reused
+ * cannot be hit. A pidfd whose process has exited fails with
+ * MA_ERROR_EXITED, one of a process outside the daemon's pid namespace or
+ * of a thread (PIDFD_THREAD) with MA_ERROR_NO_SUCH_PROCESS. */
+MaTarget *ma_target_open_pidfd (int pidfd, GError **error);
+/* TRUE when @fd is a pidfd. Looks only at the file's name and fdinfo,
+ * never calls into the file's own file system (which may be a FUSE one
+ * that never answers). MA_ERROR_INVALID_ARGUMENT otherwise. */
+gboolean ma_pidfd_check (int fd, GError **error);
+/* Why the target may not be worked on: MA_ERROR_PROTECTED (pid 1, the
+ * daemon itself), MA_ERROR_KERNEL_THREAD, MA_ERROR_EXITED (a zombie) or
+ * MA_ERROR_NO_SUCH_PROCESS (a thread id). TRUE when none applies. */
+gboolean ma_target_check_usable (MaTarget *target, GError **error);
 void ma_target_free (MaTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaTarget, ma_target_free)
 
@@ -77,6 +99,8 @@ int ma_target_get_proc_fd (MaTarget *target);
 const char *ma_target_get_comm (MaTarget *target);
 /* uids[0..3]: real, effective, saved, filesystem; as read at open. */
 const uid_t *ma_target_get_uids (MaTarget *target);
+/* The same of the groups. */
+const gid_t *ma_target_get_gids (MaTarget *target);
 /* Effective, permitted and ambient capability sets, as read at open. */
 guint64 ma_target_get_cap_eff (MaTarget *target);
 guint64 ma_target_get_cap_prm (MaTarget *target);
@@ -91,6 +115,53 @@ guint64 ma_target_get_start_time (MaTarget *target);
 /* TRUE while the pidfd's process has not exited; FALSE with
  * MA_ERROR_EXITED otherwise. */
 gboolean ma_target_check_alive (MaTarget *target, GError **error);
+/* Reads the target's credentials again (uids, groups, capabilities, the
+ * owner of /proc/PID, which says whether it is dumpable) and fails with
+ * MA_ERROR_NOT_AUTHORIZED when any differs from what was read at open:
+ * an exec of a setuid program, say. For after reading or advising a
+ * process on the strength of what it was when opened. */
+gboolean ma_target_verify_credentials (MaTarget *target, GError **error);
+
+/* The target's user namespace, as seen from the daemon's. */
+typedef struct
+{
+  gboolean nested; /* below the daemon's user namespace, not in it */
+  /* Nested, and the namespace just below the daemon's was created by the
+   * uid asked about: that uid holds every capability in it and in all
+   * namespaces below it, the target's (the kernel's rule). */
+  gboolean owned_top;
+  gboolean owned; /* owned_top, and every level down to the target's too */
+  /* Uid 0 or gid 0 of the daemon's namespace is mapped into it: a setuid
+   * root program run inside would run as the real root. */
+  gboolean root_mapped;
+} MaUserns;
+
+gboolean ma_target_read_userns (MaTarget *target, uid_t uid, MaUserns *out, GError **error);
+/* Whether the target is in the daemon's pid namespace. */
+gboolean ma_target_shares_pid_ns (MaTarget *target, gboolean *out, GError **error);
+
+/* What a proc file system shows (proc(5), hidepid=). */
+typedef enum
+{
+  MA_HIDEPID_OFF = 0,
+  MA_HIDEPID_NOACCESS = 1,   /* others' /proc/PID directories, not what is in them */
+  MA_HIDEPID_INVISIBLE = 2,  /* not even those */
+  MA_HIDEPID_PTRACEABLE = 4, /* only what the reader may ptrace */
+} MaHidepid;
+
+typedef struct
+{
+  gboolean mounted; /* FALSE: nothing, or something else, is at /proc */
+  MaHidepid hidepid;
+  gboolean has_gid;
+  guint32 gid; /* gid=: its members see every process */
+} MaProcMount;
+
+/* The proc file system on top at /proc in the target's mount namespace,
+ * from its mountinfo. */
+gboolean ma_target_read_proc_mount (MaTarget *target, MaProcMount *out, GError **error);
+/* The same of the daemon's own mount namespace. */
+gboolean ma_read_own_proc_mount (MaProcMount *out, GError **error);
 gboolean ma_target_read_memstat (MaTarget *target, MaMemStat *out, GError **error);
 /* The target's cgroup v2 path as /proc/PID/cgroup gives it ("/a/b.scope");
  * NULL in @out_path when it is in no cgroup2 hierarchy. */

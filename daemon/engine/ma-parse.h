@@ -91,6 +91,8 @@ typedef struct
   char state;    /* first letter of State:, 0 if absent */
   gboolean has_uids;
   uid_t uids[4]; /* real, effective, saved, fs */
+  gboolean has_gids;
+  gid_t gids[4]; /* the same, of Gid: */
   gboolean has_caps;
   guint64 cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
   int kthread;     /* Kthread: 1/0, or -1 when the kernel does not say */
@@ -110,6 +112,26 @@ gboolean ma_swaps_parse (const char *buf, gsize len, guint64 *out_total, guint64
 /* Parses /proc/PID/cgroup: the path of its cgroup2 line ("0::/path"), or
  * NULL in @out_path when there is none (cgroup v1 only). */
 gboolean ma_cgroup_parse (const char *buf, gsize len, char **out_path, GError **error);
+
+/* Parses /proc/PID/mountinfo: the proc file system on top at /proc in the
+ * process's mount namespace, and its hidepid= and gid= options. */
+gboolean ma_mountinfo_parse_proc (const char *buf, gsize len, MaProcMount *out, GError **error);
+
+/* Parses /proc/PID/uid_map or gid_map as a process outside the namespace
+ * reads it: whether @id (of the reader's namespace) is mapped into it. */
+gboolean ma_idmap_parse_maps (const char *buf, gsize len, guint32 id, gboolean *out_maps,
+                              GError **error);
+
+typedef struct
+{
+  gboolean has_flags;
+  guint32 flags; /* the file's flags: O_EXCL is PIDFD_THREAD */
+  gboolean has_pid;
+  gint64 pid; /* -1: exited and reaped; 0: not in the reader's pid namespace */
+} MaFdinfo;
+
+/* Parses /proc/self/fdinfo/FD of a pidfd. */
+gboolean ma_fdinfo_parse (const char *buf, gsize len, MaFdinfo *out, GError **error);
 
 /* Parses the flags field (the ninth) of /proc/PID/stat. The comm field may
  * hold spaces and parentheses: the last ')' ends it. */

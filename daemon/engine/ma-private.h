@@ -12,13 +12,18 @@ struct _MaTarget
 {
   pid_t pid;
   int pidfd;
-  int proc_fd; /* /proc/PID, verified with pidfd to be the same process */
+  int proc_fd;       /* /proc/PID, verified with pidfd to be the same process */
+  gboolean by_pidfd; /* given as a pidfd, not opened by pid */
   char comm[64];
   uid_t uids[4];
+  gid_t gids[4];
   uid_t proc_owner;
   guint64 cap_eff;
   guint64 cap_prm;
   guint64 start_time;
+  /* Why it may not be worked on (ma_target_check_usable()), or NULL. */
+  MaError refusal;
+  char *refusal_message;
 };
 
 /* Reads a whole file below @dir_fd. A read that fails with ESRCH (the

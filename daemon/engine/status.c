@@ -42,6 +42,7 @@ enum
   SEEN_RSSANON = 1 << 10,
   SEEN_VMSWAP = 1 << 11,
   SEEN_VMLCK = 1 << 12,
+  SEEN_GID = 1 << 13,
 };
 
 #define SEEN_ALL_CAPS (SEEN_CAP_INH | SEEN_CAP_PRM | SEEN_CAP_EFF | SEEN_CAP_BND)
@@ -74,6 +75,7 @@ parse_kb_value (const char *p, const char *end, guint64 *out)
   return TRUE;
 }
 
+/* Four ids, as the Uid: and Gid: lines give them. */
 static gboolean
 parse_uids (const char *p, const char *end, uid_t uids[4])
 {
@@ -142,6 +144,12 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
       bit = SEEN_UID;
       ok = parse_uids (v, end, st->uids);
       st->has_uids = ok;
+    }
+  else if (key_is (key, key_len, "Gid"))
+    {
+      bit = SEEN_GID;
+      ok = parse_uids (v, end, st->gids);
+      st->has_gids = ok;
     }
   else if (key_is (key, key_len, "CapInh"))
     {

@@ -516,6 +516,35 @@ class MemadvisectlTest(CtlTestCase):
         self.assertRegex(lines[4], r'^Total: 2 targets \(1 ok, 0 skipped, 1 failed\), eligible %s,'
                          r' planned %s \(dry run, nothing advised\)$' % (IEC, IEC))
 
+    def test_table_prints_no_control_characters_a_process_named_itself(self):
+        # PR_SET_NAME: clear the screen, turn red, ring the bell; or blink.
+        # The table and the messages show "?" for each
+        # control character; JSON keeps the name exactly, escaped.
+        name = '\x1b[2J\x1b[31mX\x07'
+        protected = '\x1b[5mP\x07'
+        self.start_daemon(config={'Protect': {'Names': protected}})
+        user = self.add_user()
+        t = self.target(user)
+        t.command('name ' + name.encode().hex())
+        self.assertEqual(status_of(t.pid)['Name'], name)
+        r = self.ctl('plan', '-t', t.pid, user=user)
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.out.splitlines()[1], r'^ *%d  \?\[2J\?\[31mX\? ' % t.pid)
+        self.assertNoControls(r)
+        data = self.ctl_json('plan', '-j', '-t', t.pid, user=user)
+        self.assertEqual(data['targets'][0]['comm'], name)
+        # A message that quotes the name, under its row.
+        other = self.target(user)
+        other.command('name ' + protected.encode().hex())
+        r = self.ctl('plan', '-t', '%d,%d' % (t.pid, other.pid), user=user)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('(?[5mP?) is protected', r.out)
+        self.assertNoControls(r)
+
+    def assertNoControls(self, result):
+        for text in (result.out, result.err):
+            self.assertFalse(re.search('[\x00-\x09\x0b-\x1f\x7f-\x9f]', text), repr(text))
+
     def test_json_schema_reclaim(self):
         self.start()
         t1, t2 = self.target(size=32 * MiB), self.target(size=48 * MiB)
@@ -697,6 +726,59 @@ class MemadvisectlTest(CtlTestCase):
         r = self.ctl('--name', 'kthreadd')
         self.assertEqual(r.rc, 1, r)
 
+    # -- pidfds ------------------------------------------------------------------
+
+    def test_targets_go_to_the_daemon_as_pidfds_16_a_call(self):
+        # More than one message of the system bus carries: split into calls
+        # of 16, answered as one, in the order named.
+        self.start()
+        user = self.add_user()
+        targets = [self.target(user, size=4 * MiB) for _ in range(20)]
+        pids = [t.pid for t in targets]
+        before = self.stats()
+        data = self.ctl_json('plan', '-j', '-t', ','.join(map(str, reversed(pids))), user=user)
+        self.assertEqual([x['pid'] for x in data['targets']], list(reversed(pids)))
+        self.assertEqual({x['status'] for x in data['targets']}, {'ok'})
+        self.assertEqual(self.stats()['calls-plan'], before['calls-plan'] + 2)
+        # A pid that names no process is answered as the daemon would.
+        gone = self.target(user)
+        gone.kill()
+        data = self.ctl_json('plan', '-j', '-t', '%d,%d' % (gone.pid, pids[0]), user=user, rc=1)
+        self.assertEqual([(x['pid'], x['error']) for x in data['targets']],
+                         [(gone.pid, 'no-such-process'), (pids[0], None)])
+        self.assertEqual(data['targets'][0]['message'], 'There is no process %d.' % gone.pid)
+
+    def test_split_calls_are_authorized_as_one(self):
+        self.start()
+        alice, bob = self.add_user(), self.add_user()
+        others = [self.target(bob, size=1 * MiB) for _ in range(17)]
+        own = self.target(alice, size=4 * MiB)
+        pids = ','.join(str(t.pid) for t in others)
+        # None authorized, in either call: refused as one call is.
+        r = self.ctl('plan', '-t', pids, user=alice)
+        self.assertEqual(r.rc, 4, r)
+        self.assertIn('Not authorized', r.err)
+        self.assertOneSentence(r.err)
+        # The second call's own process makes the request one with a
+        # target authorized: every refusal is in the results.
+        data = self.ctl_json('plan', '-j', '-t', pids + ',%d' % own.pid, user=alice, rc=1)
+        self.assertEqual([x['error'] for x in data['targets']], ['not-authorized'] * 17 + [None])
+
+    def test_targets_of_another_pid_namespace(self):
+        # The caller's pids are not the daemon's: passed as pidfds they
+        # name the same processes; the daemon tells no pid of its own.
+        self.start()
+        user = self.add_user()
+        argv = ['unshare', '--pid', '--fork', '--mount-proc', 'runuser', '-u', user, '--', 'env',
+                '-i'] + ['%s=%s' % kv for kv in self.bus_env().items()] + [
+            'sh', '-c', 'sleep 30 & sleep 0.3; exec "$0" plan -j -t $!', self.ctl_path]
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        target = json.loads(r.stdout)['targets'][0]
+        self.assertEqual((target['pid'], target['comm']), (0, 'sleep'))
+        self.assertIn(target['status'], ('ok', 'skipped'))
+
     # -- progress, interactive authorization, Ctrl-C ------------------------
 
     def test_progress_bar_on_a_terminal(self):
@@ -778,7 +860,9 @@ class MemadvisectlTest(CtlTestCase):
                 self.assertEqual(r.rc, 0, r)
                 self.assertEqual(len(seen), 1)
                 method, interactive = seen.pop()
-                self.assertEqual(method, 'Plan' if '-d' in args or 'plan' in args else 'Reclaim')
+                # memadvisectl holds the targets by pidfds (PlanPidfds, ReclaimPidfds).
+                self.assertEqual(method, 'PlanPidfds' if '-d' in args or 'plan' in args
+                                 else 'ReclaimPidfds')
                 self.assertIs(interactive, expected)
 
     # 16384 mappings of 256 KiB, stored uncompressed by zram.

@@ -11,6 +11,8 @@
 #        "options": {"percent": ["u", 30]}, "interactive": false,
 #        "timeout": 25, "exit_on_progress": false}
 # or    {"method": "PlanCgroup", "cgroup": "a/b", "mode": .., "options": ..}
+# or    {"method": "PlanPidfds", "pids": [..], ..}: opens a pidfd of each pid
+#       (as this caller), or "fds": [N, ..]: pidfds it inherited
 # or    {"method": "GetStatistics"} / {"method": "Get", "property": "Version"}
 #       / {"method": "Introspect"}
 # Prints one JSON object: {"value": ...} or {"error": NAME, "message": MSG},
@@ -36,6 +38,19 @@ def to_json(value):
 
 
 def build_call(spec):
+    """(interface, method, arguments, fd list or None)."""
+    method = spec['method']
+    if method in ('PlanPidfds', 'ReclaimPidfds'):
+        options = {k: GLib.Variant(t, v) for k, (t, v) in spec.get('options', {}).items()}
+        fds = spec.get('fds') or [os.pidfd_open(pid) for pid in spec['pids']]
+        fd_list = Gio.UnixFDList()
+        handles = [fd_list.append(fd) for fd in fds]
+        args = GLib.Variant('(ahsa{sv})', (handles, spec['mode'], options))
+        return IFACE, method, args, fd_list
+    return build_plain_call(spec) + (None,)
+
+
+def build_plain_call(spec):
     method = spec['method']
     if method in ('Plan', 'Reclaim'):
         options = {k: GLib.Variant(t, v) for k, (t, v) in spec.get('options', {}).items()}
@@ -64,7 +79,7 @@ def main():
             arg = f.read()
     spec = json.loads(arg)
     bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
-    iface, method, args = build_call(spec)
+    iface, method, args, fd_list = build_call(spec)
     flags = Gio.DBusCallFlags.NONE
     if spec.get('interactive'):
         flags |= Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION
@@ -82,7 +97,10 @@ def main():
 
     def done(conn, result):
         try:
-            reply = conn.call_finish(result)
+            if fd_list is not None:
+                reply = conn.call_with_unix_fd_list_finish(result)[0]
+            else:
+                reply = conn.call_finish(result)
             out['value'] = to_json(reply.unpack())
         except GLib.Error as e:
             out['error'] = Gio.DBusError.get_remote_error(e)
@@ -90,8 +108,12 @@ def main():
             out['message'] = e.message
         loop.quit()
 
-    bus.call(BUS_NAME, PATH, iface, method, args, None, flags,
-             int(spec.get('timeout', 25) * 1000), None, done)
+    if fd_list is not None:
+        bus.call_with_unix_fd_list(BUS_NAME, PATH, iface, method, args, None, flags,
+                                   int(spec.get('timeout', 25) * 1000), fd_list, None, done)
+    else:
+        bus.call(BUS_NAME, PATH, iface, method, args, None, flags,
+                 int(spec.get('timeout', 25) * 1000), None, done)
     loop.run()
     print(json.dumps(out), flush=True)
 

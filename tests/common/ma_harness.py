@@ -31,6 +31,7 @@ or on SIGTERM; a saved policy file is put back, then the lock released.
 
 Environment: MA_DAEMON (memadvised), MA_MEMADVISECTL (memadvisectl),
 MA_SESSION (memadvise-session), MA_TEST_TARGET (ma-test-target),
+MA_DENY_SETUID (ma-deny-setuid),
 MA_SOURCE_ROOT (the source tree), MA_BUILD_ROOT (the build tree) and
 PYTHONPATH (this directory); tests/meson.build sets them for every suite.
 
@@ -41,8 +42,10 @@ its method or its class: meson runs it under tests/with-swap --size SIZE.
 
 A class with `daemon_as_service = True` runs memadvised as the shipped unit
 does: as the system user `memadvise` (created for the test when the machine
-has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE
-and CAP_DAC_READ_SEARCH, ambient (setpriv, as quickstart does), and the
+has none, and removed afterwards) with exactly CAP_SYS_NICE, CAP_SYS_PTRACE,
+CAP_DAC_READ_SEARCH, CAP_SETUID and CAP_SETGID, ambient, and no_new_privs
+(setpriv, as quickstart does), under the unit's seccomp filter of the
+setuid family (tests/service/ma-deny-setuid, $MA_DENY_SETUID), and with the
 unit's LimitNOFILE= (prlimit).
 
 `self.run_as(user, argv)` runs any program as a user with
@@ -74,7 +77,7 @@ PYTHON = '/usr/bin/python3'
 LOCK_PATH = '/run/lock/memadvise-tests.lock'
 SERVICE_USER = 'memadvise'
 # memadvised.service: AmbientCapabilities= and CapabilityBoundingSet=.
-SERVICE_CAPS = '+sys_nice,+sys_ptrace,+dac_read_search'
+SERVICE_CAPS = '+sys_nice,+sys_ptrace,+dac_read_search,+setuid,+setgid'
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MA_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
@@ -281,6 +284,15 @@ class Target:
     def map(self, name, kind, size, lowentropy=False):
         return self.command('map %s %s %d%s' % (name, kind, size,
                                                 ' lowentropy' if lowentropy else ''))
+
+    def exec(self, path):
+        """Execs @path (a copy of ma-test-target, setuid or not) under the
+        same pid; returns when the new program is ready."""
+        self.proc.stdin.write('exec %s\n' % path)
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().split()
+        if line != ['ready', str(self.pid)]:
+            raise RuntimeError('ma-test-target: exec %s -> %r' % (path, line))
 
     def checksum(self, name):
         return self.command('checksum %s' % name).split()[1]
@@ -549,9 +561,14 @@ class MaTestCase(unittest.TestCase):
         import pwd
         return pwd.getpwnam(user).pw_uid
 
-    def run_as(self, user, argv, **kwargs):
-        """Popen of @argv as @user (None: root) on the private bus."""
+    def run_as(self, user, argv, proc_options=None, **kwargs):
+        """Popen of @argv as @user (None: root) on the private bus. With
+        @proc_options ('hidepid=invisible', ...) it runs in a mount
+        namespace of its own whose /proc is mounted with them."""
         prefix = ['runuser', '-u', user, '--'] if user is not None else []
+        if proc_options is not None:
+            prefix = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                      'mount -t proc -o "$0" proc /proc && exec "$@"', proc_options] + prefix
         return subprocess.Popen(prefix + ['env', '-i'] +
                                 ['%s=%s' % kv for kv in self.bus_env().items()] + argv,
                                 **kwargs)
@@ -580,10 +597,13 @@ class MaTestCase(unittest.TestCase):
         self.daemon_log = open(os.path.join(self.tmpdir, 'memadvised.log'), 'w+')
         prefix = []
         if self.daemon_as_service:
+            # LimitNOFILE=, NoNewPrivileges=yes, then SystemCallFilter=~@setuid.
             prefix = ['prlimit', '--nofile=%d:%d' % unit_nofile(), '--',
                       'setpriv', '--reuid=' + SERVICE_USER, '--regid=' + SERVICE_USER,
                       '--init-groups', '--inh-caps=' + SERVICE_CAPS,
-                      '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS]
+                      '--ambient-caps=' + SERVICE_CAPS, '--bounding-set=-all,' + SERVICE_CAPS,
+                      '--no-new-privs',
+                      build_file('MA_DENY_SETUID', 'tests/service/ma-deny-setuid')]
         self.daemon = subprocess.Popen(prefix + [self.daemon_path, '--config', path, '--verbose'] +
                                        list(args), env=env, stdout=self.daemon_log,
                                        stderr=subprocess.STDOUT)
@@ -608,12 +628,16 @@ class MaTestCase(unittest.TestCase):
 
     # -- calls -------------------------------------------------------------
 
-    def call_async(self, user, method, pids=None, mode=None, options=None, **extra):
-        """Starts a call as @user; returns the Popen (see call_finish)."""
+    def call_async(self, user, method, pids=None, mode=None, options=None, proc_options=None,
+                   pass_fds=(), **extra):
+        """Starts a call as @user; returns the Popen (see call_finish).
+        PlanPidfds and ReclaimPidfds take @pids too: the caller opens a
+        pidfd of each; or extra fds=[N, ...], pidfds the test opened and
+        passes in @pass_fds. @proc_options: see run_as()."""
         spec = dict(method=method, **extra)
         if pids is not None:
             spec.update(pids=list(pids))
-        if pids is not None or 'cgroup' in extra:
+        if pids is not None or 'cgroup' in extra or 'fds' in extra:
             spec.update(mode=mode, options={k: list(v) for k, v in (options or {}).items()})
         text = json.dumps(spec)
         if len(text) > 65536:
@@ -622,8 +646,8 @@ class MaTestCase(unittest.TestCase):
                 f.write(text)
             os.chmod(path, 0o644)
             text = '@' + path
-        return self.run_as(user, [PYTHON, self.call_helper, text],
-                           stdout=subprocess.PIPE, universal_newlines=True)
+        return self.run_as(user, [PYTHON, self.call_helper, text], proc_options=proc_options,
+                           pass_fds=pass_fds, stdout=subprocess.PIPE, universal_newlines=True)
 
     def call_finish(self, proc, timeout=60):
         out, _ = proc.communicate(timeout=timeout)
@@ -635,7 +659,7 @@ class MaTestCase(unittest.TestCase):
     def call(self, user, method, pids=None, mode=None, options=None, **extra):
         """Calls @method as @user (None: root) and returns its first out
         argument; raises CallError on an error reply. Options map a key to
-        (variant type, value)."""
+        (variant type, value); the rest is call_async()'s."""
         data = self.call_finish(self.call_async(user, method, pids, mode, options, **extra))
         return data['value'][0]
 

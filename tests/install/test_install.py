@@ -199,12 +199,15 @@ class TestInstall(unittest.TestCase):
         # A service's calls, less the privileged and resource ones except the
         # two scheduling calls the daemon makes, and never another process's
         # memory: tests/system checks the running daemon's filter.
+        # CAP_SETUID and CAP_SETGID serve setfsuid and setfsgid alone.
         self.assertEqual(service['SystemCallFilter'], [
             '@system-service',
             '~@privileged @resources process_vm_readv process_vm_writev',
             'sched_setscheduler sched_setattr',
+            'setfsuid capset',
+            '~@setuid',
         ])
-        caps = {'CAP_SYS_NICE', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH'}
+        caps = {'CAP_SYS_NICE', 'CAP_SYS_PTRACE', 'CAP_DAC_READ_SEARCH', 'CAP_SETUID', 'CAP_SETGID'}
         for key in ('AmbientCapabilities', 'CapabilityBoundingSet'):
             self.assertEqual(len(service[key]), 1)
             self.assertEqual(set(service[key][0].split()), caps, key)

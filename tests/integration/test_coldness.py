@@ -55,8 +55,8 @@ class ServiceColdnessSwapTest(MaTestCase):
         status = ma_harness.status_of(self.daemon.pid)
         self.assertEqual(int(status['Uid'].split()[0]), self.uid_of(ma_harness.SERVICE_USER))
         caps = int(status['CapEff'], 16)
-        # CAP_SYS_NICE, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH
-        self.assertEqual(caps, (1 << 23) | (1 << 19) | (1 << 2))
+        # CAP_SYS_NICE, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, CAP_SETUID, CAP_SETGID
+        self.assertEqual(caps, (1 << 23) | (1 << 19) | (1 << 2) | (1 << 7) | (1 << 6))
 
     def test_min_idle_samples_and_plans_no_hot_page_of_one_mapping(self):
         t = self.spawn_target(self.user)

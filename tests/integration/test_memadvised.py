@@ -54,9 +54,14 @@ class InterfaceTest(MaTestCase):
             self.assertEqual(args(m), [('cgroup', 's', 'in'), ('mode', 's', 'in'),
                                        ('options', 'a{sv}', 'in'),
                                        ('results', 'aa{sv}', 'out')])
+        for m in ('PlanPidfds', 'ReclaimPidfds'):
+            self.assertEqual(args(m), [('pidfds', 'ah', 'in'), ('mode', 's', 'in'),
+                                       ('options', 'a{sv}', 'in'),
+                                       ('results', 'aa{sv}', 'out')])
         self.assertEqual(args('GetStatistics'), [('stats', 'a{sv}', 'out')])
         self.assertEqual(sorted(m.get('name') for m in iface.findall('method')),
-                         ['GetStatistics', 'Plan', 'PlanCgroup', 'Reclaim', 'ReclaimCgroup'])
+                         ['GetStatistics', 'Plan', 'PlanCgroup', 'PlanPidfds', 'Reclaim',
+                          'ReclaimCgroup', 'ReclaimPidfds'])
         props = {p.get('name'): (p.get('type'), p.get('access'))
                  for p in iface.findall('property')}
         self.assertEqual(props, {'Version': ('s', 'read'), 'KernelSupported': ('b', 'read'),

@@ -294,6 +294,63 @@ class SessionTest(SessionTestCase):
         self.wait_for_reclaims(3)
         self.assertReclaimsStay(3, 1)
 
+    def test_forged_screen_lock_reclaims_nothing_the_real_one_does(self):
+        # Another peer of the session bus sends ActiveChanged(true) as if it
+        # were the screensaver: to everyone and to the agent alone, under
+        # both interfaces. Only the owner of the name is followed.
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        screensaver = self.start_screensaver()
+        self.start_agent(BackgroundSeconds=3600)
+        self.wait_for_log('org.gnome.ScreenSaver is ')
+        agent = self.session_bus.call_sync(
+            'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+            'GetNameOwner', GLib.Variant('(s)', (SESSION_NAME,)), None, 0, 5000, None).unpack()[0]
+        for name, path in (('org.gnome.ScreenSaver', '/org/gnome/ScreenSaver'),
+                           ('org.freedesktop.ScreenSaver', '/org/freedesktop/ScreenSaver'),
+                           ('org.freedesktop.ScreenSaver', '/ScreenSaver')):
+            for destination in (None, agent):
+                self.session_bus.emit_signal(destination, path, name, 'ActiveChanged',
+                                             GLib.Variant('(b)', (True,)))
+        self.session_bus.flush_sync(None)
+        self.assertReclaimsStay(0, 2)
+        self.assertNotIn('ActiveChanged(true)', self.log_text())
+        screensaver.SetActive('(b)', True)
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.App (screen lock)')
+
+    def test_forged_low_memory_warning_reclaims_nothing_the_real_one_does(self):
+        _, path = self.add_app()
+        self.set_inactive_since(path, monotonic_us())
+        lmm = self.start_low_memory_monitor()
+        self.start_agent(BackgroundSeconds=3600, PressureRecoveredAvg10=100)
+        self.wait_for_log('low-memory-monitor runs')
+        agent = self.system_bus_name_of('memadvise-sessi')
+        for destination in (None, agent):
+            self.bus.emit_signal(destination, '/org/freedesktop/LowMemoryMonitor', LMM_NAME,
+                                 'LowMemoryWarning', GLib.Variant('(y)', (255,)))
+        self.bus.flush_sync(None)
+        self.assertReclaimsStay(0, 2)
+        self.assertNotIn('LowMemoryWarning', self.log_text())
+        lmm.EmitWarning('(y)', 100)
+        self.wait_for_reclaims(1)
+        self.wait_for_log('Reclaimed org.example.App (memory pressure)')
+
+    def system_bus_name_of(self, comm):
+        """The unique name on the private system bus of the process whose
+        comm is @comm."""
+        names = self.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                   'org.freedesktop.DBus', 'ListNames', None, None, 0, 5000,
+                                   None).unpack()[0]
+        for name in names:
+            if not name.startswith(':'):
+                continue
+            pid = self.name_owner_pid(name)
+            with open('/proc/%d/comm' % pid) as f:
+                if f.read().strip() == comm:
+                    return name
+        self.fail('no connection of %s on the system bus' % comm)
+
     def test_app_backgrounded_through_session1_is_reclaimed(self):
         self.add_app('org.kde.dolphin')
         self.start_agent(BackgroundSeconds=2)

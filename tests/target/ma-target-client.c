@@ -33,10 +33,20 @@ test_target_path (void)
   return path;
 }
 
-static void
-die_with_parent (gpointer user_data)
+typedef struct
 {
+  GSpawnChildSetupFunc setup;
+  gpointer setup_data;
+} ChildSetup;
+
+static void
+child_setup (gpointer user_data)
+{
+  ChildSetup *child = user_data;
+
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (child->setup != NULL)
+    child->setup (child->setup_data);
 }
 
 static char *
@@ -51,29 +61,59 @@ read_reply (TestTarget *target)
   return line;
 }
 
+/* The `ready PID` line; returns the pid. */
+static pid_t
+read_ready (TestTarget *target)
+{
+  g_autofree char *ready = read_reply (target);
+  guint64 pid;
+
+  g_assert_true (g_str_has_prefix (ready, "ready "));
+  g_assert_true (g_ascii_string_to_unsigned (ready + 6, 10, 1, G_MAXINT, &pid, NULL));
+  return (pid_t) pid;
+}
+
 TestTarget *
 test_target_spawn (void)
 {
+  return test_target_spawn_with (NULL, NULL);
+}
+
+TestTarget *
+test_target_spawn_with (GSpawnChildSetupFunc setup, gpointer setup_data)
+{
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *ready = NULL;
+  g_autofree char *pid_text = NULL;
   TestTarget *target = g_new0 (TestTarget, 1);
-  guint64 pid;
+  ChildSetup *child = g_new0 (ChildSetup, 1);
 
+  child->setup = setup;
+  child->setup_data = setup_data;
   launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, child, g_free);
   target->process = g_subprocess_launcher_spawn (launcher, &error, test_target_path (), NULL);
   g_assert_no_error (error);
   target->input = g_object_ref (g_subprocess_get_stdin_pipe (target->process));
   target->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (target->process));
 
-  ready = read_reply (target);
-  g_assert_true (g_str_has_prefix (ready, "ready "));
-  g_assert_true (g_ascii_string_to_unsigned (ready + 6, 10, 1, G_MAXINT, &pid, NULL));
-  target->pid = pid;
-  g_assert_cmpstr (g_subprocess_get_identifier (target->process), ==, ready + 6);
+  target->pid = read_ready (target);
+  pid_text = g_strdup_printf ("%d", (int) target->pid);
+  g_assert_cmpstr (g_subprocess_get_identifier (target->process), ==, pid_text);
   return target;
+}
+
+void
+test_target_exec (TestTarget *target, const char *path)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_output_stream_printf (target->input, NULL, NULL, &error, "exec %s\n", path);
+  g_assert_no_error (error);
+  g_output_stream_flush (target->input, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (read_ready (target), ==, target->pid);
 }
 
 void

@@ -19,6 +19,10 @@ typedef struct _TestTarget TestTarget;
 const char *test_target_path (void);
 
 TestTarget *test_target_spawn (void);
+/* The same, with @setup run in the child before the exec (to switch
+ * users, namespaces, ...); it must leave the child able to run the
+ * target and reports failures by _exit (127). */
+TestTarget *test_target_spawn_with (GSpawnChildSetupFunc setup, gpointer setup_data);
 /* Closes stdin, waits for the exit (kills it if it lingers) and frees. */
 void test_target_free (TestTarget *target);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestTarget, test_target_free)
@@ -35,6 +39,9 @@ guint64 test_target_map (TestTarget *target, const char *name, const char *kind,
 void test_target_residency (TestTarget *target, const char *name, guint64 *out_pages,
                             guint64 *out_present, guint64 *out_swapped);
 guint64 test_target_checksum (TestTarget *target, const char *name);
+/* Sends `exec PATH` and waits for the new program's `ready PID`, which
+ * must be the same pid. */
+void test_target_exec (TestTarget *target, const char *path);
 /* Sends `exit` and reaps the process. */
 void test_target_exit (TestTarget *target);
 

@@ -50,6 +50,12 @@
  *       one anonymous rw mapping of SIZE bytes of which only every
  *       STRIDE-th page is written (low entropy, as `lowentropy`): a large
  *       address range with little memory in it.
+ *   name HEX          -> ok  PR_SET_NAME to the bytes HEX spells (control
+ *                        characters too, as a hostile process may name itself)
+ *   exec PATH         execs PATH with no other argument, stdin and stdout
+ *                        kept; no reply: the new program's first line is
+ *                        the answer (`ready PID` when PATH is a copy of
+ *                        this program, setuid or not)
  *   exit [CODE]       exits with CODE (default 0)
  *
  * A heap region cannot be unmapped (`err`). The regions of `many` are
@@ -66,6 +72,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <unistd.h>
 
@@ -935,6 +942,34 @@ cmd_residency_part (char **argv)
 }
 
 static void
+cmd_name (const char *hex)
+{
+  char name[16] = { 0 };
+  gsize len = strlen (hex);
+
+  if (len % 2 != 0 || len / 2 >= sizeof name)
+    {
+      reply ("err name: 1 to 15 bytes in hex");
+      return;
+    }
+  for (gsize i = 0; i < len / 2; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]), lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        {
+          reply ("err name: not hex: %s", hex);
+          return;
+        }
+      name[i] = (char) (hi * 16 + lo);
+    }
+  if (prctl (PR_SET_NAME, name) < 0)
+    reply ("err prctl: %s", g_strerror (errno));
+  else
+    reply ("ok");
+}
+
+static void
 dispatch (char **argv, guint argc)
 {
   const char *cmd = argv[0];
@@ -961,6 +996,13 @@ dispatch (char **argv, guint argc)
         reply ("err mlockall: %s", g_strerror (errno));
       else
         reply ("ok");
+    }
+  else if (g_str_equal (cmd, "name") && argc == 2)
+    cmd_name (argv[1]);
+  else if (g_str_equal (cmd, "exec") && argc == 2)
+    {
+      execl (argv[1], argv[1], (char *) NULL);
+      reply ("err exec %s: %s", argv[1], g_strerror (errno));
     }
   else if (g_str_equal (cmd, "exit") && argc <= 2)
     {

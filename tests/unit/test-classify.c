@@ -187,6 +187,19 @@ test_engine_error_quark_name (void)
   g_assert_cmpstr (g_quark_to_string (MA_ERROR), ==, "ma-engine-error-quark");
 }
 
+static void
+test_cgroup_is_below_holds_the_subtree (void)
+{
+  /* A cgroup call's members stay members only in or below its path. */
+  g_assert_true (ma_classify_cgroup_is_below ("/a/b.scope", "a/b.scope"));
+  g_assert_true (ma_classify_cgroup_is_below ("/a/b.scope/c", "/a/b.scope/"));
+  g_assert_true (ma_classify_cgroup_is_below ("/a/b", "/"));
+  g_assert_true (ma_classify_cgroup_is_below ("/", ""));
+  g_assert_false (ma_classify_cgroup_is_below ("/a/b.scope2", "a/b.scope"));
+  g_assert_false (ma_classify_cgroup_is_below ("/a", "a/b.scope"));
+  g_assert_false (ma_classify_cgroup_is_below ("/a/b.scope (deleted)", "a/b.scope"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,6 +214,8 @@ main (int argc, char **argv)
   g_test_add_func ("/classify/protected-cgroups-hold-their-subtree",
                    test_protected_cgroups_hold_their_subtree);
   g_test_add_func ("/cgroup-path/shapes", test_cgroup_path_shapes);
+  g_test_add_func ("/cgroup-path/is-below-holds-the-subtree",
+                   test_cgroup_is_below_holds_the_subtree);
   g_test_add_func ("/engine/error-quark-name", test_engine_error_quark_name);
 
   return g_test_run ();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * What memadvisectl and memadvise-session share (client/common): sizes,
- * app unit names, the user manager's cgroup, swap and the cgroup2 root.
+ * app unit names, the user manager's cgroup, swap, the cgroup2 root and
+ * printable text.
  */
 #include "config.h"
 
@@ -212,6 +213,46 @@ test_client_swap_figures (void)
   g_assert_cmpuint (free_bytes, <=, total);
 }
 
+static void
+test_client_printable_text_has_no_controls (void)
+{
+  static const struct
+  {
+    const char *text;
+    const char *printable;
+  } cases[] = {
+    { "firefox", "firefox" },
+    { "", "" },
+    { "Web Content", "Web Content" },
+    { "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac" },
+    /* What PR_SET_NAME lets a process call itself: clear the screen, red, bell. */
+    { "\x1b[2J\x1b[31mX\x07", "?[2J?[31mX?" },
+    /* An OSC that would set the terminal's title, ended by ST. */
+    { "\x1b]0;pwned\x1b\\", "?]0;pwned?\\" },
+    { "a\tb\nc\rd\x7f", "a?b?c?d?" },
+    /* C1 controls: CSI (U+009B) alone starts a sequence on some terminals. */
+    { "\xc2\x9b"
+      "2J\xc2\x85",
+      "?2J?" },
+    /* Bidirectional overrides and isolates, line and paragraph separators. */
+    { "abc\xe2\x80\xaegnp.exe", "abc?gnp.exe" },
+    { "\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\xa8\xe2\x80\xa9", "?x???" },
+    /* Invalid UTF-8 becomes U+FFFD; a lone 0x9b byte is not a C1 control. */
+    { "a\x9b"
+      "b\xff",
+      "a\xef\xbf\xbd"
+      "b\xef\xbf\xbd" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *printable = ma_client_printable (cases[i].text);
+
+      g_assert_cmpstr (printable, ==, cases[i].printable);
+    }
+  g_assert_null (ma_client_printable (NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -225,6 +266,8 @@ main (int argc, char **argv)
                    test_client_own_cgroup_is_the_cgroup2_line);
   g_test_add_func ("/client/cgroup2-root-is-the-daemons", test_client_cgroup2_root_is_the_daemons);
   g_test_add_func ("/client/swap-figures", test_client_swap_figures);
+  g_test_add_func ("/client/printable-text-has-no-controls",
+                   test_client_printable_text_has_no_controls);
 
   return g_test_run ();
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
- * memadvised's parsing of the arguments of Plan, Reclaim, PlanCgroup and
- * ReclaimCgroup (ma_request_parse): every bad input is InvalidArgs naming
- * its argument or option key, and good ones give the request DESIGN says.
+ * memadvised's parsing of the arguments of Plan, Reclaim, PlanCgroup,
+ * ReclaimCgroup, PlanPidfds and ReclaimPidfds (ma_request_parse*): every bad input is InvalidArgs
+ * naming its argument or option key, and good ones give the request DESIGN says.
  * tests/integration/test_bad_input.py checks a few of these on the bus.
  */
 #include "config.h"
@@ -341,6 +341,87 @@ test_request_cgroup_calls_start_without_pids (void)
   g_assert_cmpint (request->mode, ==, MA_MODE_PAGEOUT);
 }
 
+static GVariant *
+handles_of (const gint32 *handles, gsize n)
+{
+  return g_variant_ref_sink (
+      g_variant_new_fixed_array (G_VARIANT_TYPE_HANDLE, handles, n, sizeof (gint32)));
+}
+
+static void
+test_request_pidfds_index_the_messages_files (void)
+{
+  static const gint32 handles[] = { 2, 0, 2, 1, 0 };
+  static const gint32 expected[] = { 2, 0, 1 };
+  g_autoptr (MaSettings) settings = ma_settings_new ();
+  g_autoptr (GVariant) good = handles_of (handles, G_N_ELEMENTS (handles));
+  g_autoptr (GVariant) options = options_of ("access-denied", g_variant_new_boolean (FALSE), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MaRequest) request
+      = ma_request_parse_pidfds (good, 3, "cold", options, settings, &error);
+  gint32 many[MA_DBUS_MAX_PIDFDS + 1];
+  static const struct
+  {
+    gint32 handle;
+    guint n_fds;
+  } bad[] = { { 3, 3 }, { -1, 3 }, { 0, 0 } };
+
+  /* A handle named twice is one target, at its first position. */
+  g_assert_no_error (error);
+  g_assert_cmpmem (request->handles->data, request->handles->len * sizeof (gint32), expected,
+                   sizeof expected);
+  g_assert_cmpuint (request->pids->len, ==, 0);
+  g_assert_cmpuint (request->pidfds->len, ==, 0);
+  g_assert_false (request->access_denied);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GVariant) one = handles_of (&bad[i].handle, 1);
+      g_autoptr (GError) local_error = NULL;
+
+      g_assert_null (
+          ma_request_parse_pidfds (one, bad[i].n_fds, "cold", options, settings, &local_error));
+      g_assert_error (local_error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+      g_assert_nonnull (strstr (local_error->message, "pidfds"));
+    }
+  /* 1 to 16, what one message of the system bus may carry. */
+  for (guint n = 0; n <= MA_DBUS_MAX_PIDFDS + 1; n += MA_DBUS_MAX_PIDFDS + 1)
+    {
+      g_autoptr (GVariant) some = NULL;
+      g_autoptr (GError) local_error = NULL;
+
+      for (guint i = 0; i < n; i++)
+        many[i] = (gint32) i;
+      some = handles_of (many, n);
+      g_assert_null (ma_request_parse_pidfds (some, n, "cold", options, settings, &local_error));
+      g_assert_error (local_error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS);
+    }
+  {
+    g_autoptr (GVariant) sixteen = NULL;
+    g_autoptr (MaRequest) full = NULL;
+
+    for (guint i = 0; i < MA_DBUS_MAX_PIDFDS; i++)
+      many[i] = (gint32) i;
+    sixteen = handles_of (many, MA_DBUS_MAX_PIDFDS);
+    full = ma_request_parse_pidfds (sixteen, MA_DBUS_MAX_PIDFDS, "cold", options, settings, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (full->handles->len, ==, MA_DBUS_MAX_PIDFDS);
+  }
+}
+
+static void
+test_request_access_denied_option (void)
+{
+  g_autoptr (MaSettings) settings = ma_settings_new ();
+  g_autoptr (MaRequest) plain = parse_ok (one_pid (), "cold", NULL, settings);
+
+  /* By default a call whose targets were all refused is AccessDenied. */
+  g_assert_true (plain->access_denied);
+  assert_invalid_options (settings, "cold",
+                          options_of ("access-denied", g_variant_new_uint32 (0), NULL),
+                          "access-denied", NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -368,6 +449,9 @@ main (int argc, char **argv)
                    test_request_1024_distinct_pids_are_accepted);
   g_test_add_func ("/request/a-pid-named-twice-is-one-target-at-its-first-position",
                    test_request_a_pid_named_twice_is_one_target_at_its_first_position);
+  g_test_add_func ("/request/pidfds-index-the-messages-files",
+                   test_request_pidfds_index_the_messages_files);
+  g_test_add_func ("/request/access-denied-option", test_request_access_denied_option);
   g_test_add_func ("/request/cgroup-calls-start-without-pids",
                    test_request_cgroup_calls_start_without_pids);
 

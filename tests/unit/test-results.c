@@ -55,6 +55,8 @@ job_new (gboolean reclaim, MaRequest *request, guint n, MaPlan *plan)
 
   job->reclaim = reclaim;
   job->request = request;
+  /* A caller of the daemon's pid namespace that reads its targets. */
+  job->caller_shares_pid_ns = TRUE;
   job->targets = g_array_sized_new (FALSE, TRUE, sizeof (MaJobTarget), n);
   g_array_set_size (job->targets, n);
   for (guint i = 0; i < n; i++)
@@ -64,6 +66,7 @@ job_new (gboolean reclaim, MaRequest *request, guint n, MaPlan *plan)
       t->pid = 1000 + i;
       t->uid = 1000;
       t->comm = g_strdup ("target");
+      t->seen = MA_SEEN_READABLE;
       t->plan = plan;
       t->applied = reclaim && plan != NULL;
     }

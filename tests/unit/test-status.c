@@ -93,6 +93,9 @@ test_status_recorded_process (void)
   g_assert_true (st.has_uids);
   for (guint i = 0; i < 4; i++)
     g_assert_cmpuint (st.uids[i], ==, 0);
+  g_assert_true (st.has_gids);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpuint (st.gids[i], ==, 0);
   g_assert_true (st.has_caps);
   g_assert_cmpuint (st.cap_inh, ==, 0);
   g_assert_cmpuint (st.cap_prm, ==, G_GUINT64_CONSTANT (0x000001fffeffffff));
@@ -148,14 +151,19 @@ test_status_missing_fields_keep_absent_values (void)
   g_assert_cmpstr (st.name, ==, "");
   g_assert_cmpint (st.state, ==, 0);
   g_assert_false (st.has_uids);
+  g_assert_false (st.has_gids);
   g_assert_false (st.has_caps);
   g_assert_cmpint (st.kthread, ==, -1);
   g_assert_false (st.has_mm);
   g_assert_cmpuint (st.mem.rss, ==, 0);
 
   /* Linux < 4.3 has no CapAmb, Linux < 6.x no Kthread. */
-  status_ok ("Name:\told\nUid:\t1\t2\t3\t4\nCapInh:\t0\nCapPrm:\t1\nCapEff:\t2\nCapBnd:\tff\n",
+  status_ok ("Name:\told\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nCapInh:\t0\nCapPrm:\t1\nCapEff:\t2\n"
+             "CapBnd:\tff\n",
              &st);
+  g_assert_true (st.has_gids);
+  g_assert_cmpuint (st.gids[0], ==, 5);
+  g_assert_cmpuint (st.gids[3], ==, 8);
   g_assert_true (st.has_caps);
   g_assert_cmpuint (st.cap_prm, ==, 1);
   g_assert_cmpuint (st.cap_eff, ==, 2);
@@ -232,6 +240,8 @@ test_status_malformed_values_are_errors (void)
   STATUS_INVALID ("RssAnon:\t12\n", 1);
   STATUS_INVALID ("VmSwap:\tkB\n", 1);
   STATUS_INVALID ("Uid:\t0\t0\t0\t0\nUid:\t1\t1\t1\t1\n", 2); /* twice */
+  STATUS_INVALID ("Gid:\t0\t0\t0\n", 1);
+  STATUS_INVALID ("Gid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n", 2);
   STATUS_INVALID ("Name:\ta\nName:\tb\n", 2);
 }
 
