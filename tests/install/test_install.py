@@ -270,7 +270,8 @@ complete_line "memadvisectl status --"
         self.assertEqual(lines[0].split(), ['reclaim', 'plan', 'status', 'session'])
         self.assertEqual(lines[1].split(), ['--mode'])
         self.assertEqual(lines[2].split(), ['cold', 'pageout'])
-        self.assertEqual(sorted(lines[3].split()), ['--help', '--json', '--no-ask-password'])
+        self.assertEqual(sorted(lines[3].split()), ['--help', '--json', '--no-ask-password',
+                                                    '--output', '--prometheus'])
 
     def test_man_pages_render_without_warnings(self):
         e = self.expected()
