@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * status: the daemon's version and kernel support, the swap this machine
- * has (pageout needs it) and the daemon's statistics.
+ * has (pageout needs it) and the daemon's statistics; with --prometheus,
+ * the statistics alone as metrics (output-prometheus.c).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -398,12 +400,66 @@ print_json (const Status *status, GError **error)
   return ctl_json_print (root, error);
 }
 
+/* --prometheus: never starts memadvised (a stopped daemon is what
+ * memadvise_up 0 shows; metrics every minute must not undo a stop), and
+ * prints or writes the metrics even when it cannot be reached. */
+static CtlExit
+run_prometheus (const CtlOptions *options, GError **error)
+{
+  g_autoptr (MaDBusMemAdvise1) proxy = NULL;
+  g_autoptr (GVariant) statistics = NULL;
+  g_autoptr (GError) query_error = NULL;
+  g_autoptr (GError) call_error = NULL;
+  g_autofree char *text = NULL;
+
+  proxy = ctl_bus_proxy_new (&query_error);
+  if (proxy != NULL
+      && !ma_dbus_mem_advise1_call_get_statistics_sync (proxy, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                                                        &statistics, NULL, &call_error))
+    {
+      if (g_error_matches (call_error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)
+          || g_error_matches (call_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+        query_error = g_error_new_literal (
+            CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+            "memadvised is not running (--prometheus does not start it): memadvise_up is 0.");
+      else
+        query_error = ctl_bus_error (call_error, "query", FALSE);
+    }
+
+  text = ctl_prometheus_format (statistics);
+  if (options->output != NULL)
+    {
+      g_autoptr (GError) write_error = NULL;
+
+      /* A file not written is the worse failure: the old figures stay. */
+      if (!ctl_prometheus_write_file (options->output, text, &write_error))
+        {
+          g_set_error_literal (error, CTL_ERROR, CTL_EXIT_FAILED, write_error->message);
+          return CTL_EXIT_FAILED;
+        }
+    }
+  else if (fputs (text, stdout) < 0 || fflush (stdout) != 0)
+    {
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "Cannot print the metrics: %s.",
+                   g_strerror (errno));
+      return CTL_EXIT_FAILED;
+    }
+
+  if (query_error == NULL)
+    return CTL_EXIT_OK;
+  g_propagate_error (error, g_steal_pointer (&query_error));
+  return (CtlExit) (*error)->code;
+}
+
 CtlExit
 ctl_run_status (const CtlOptions *options, GError **error)
 {
   g_autoptr (MaDBusMemAdvise1) proxy = NULL;
   Status status = { 0 };
   CtlExit exit_status = CTL_EXIT_OK;
+
+  if (options->prometheus)
+    return run_prometheus (options, error);
 
   proxy = ctl_bus_proxy_new (error);
   if (proxy == NULL)

@@ -61,6 +61,8 @@ typedef struct
   gboolean dry_run;
   gboolean verbose;
   gboolean json;
+  gboolean prometheus; /* status --prometheus */
+  char *output;        /* status --prometheus --output FILE */
   gboolean no_progress;
   gboolean no_ask_password;
 } CtlOptions;
@@ -188,6 +190,16 @@ void ctl_report_coldness_totals (const CtlReport *report, CtlColdnessTotals *out
 /* output-table.c, output-json.c: print @report on stdout. */
 void ctl_print_table (const CtlReport *report);
 gboolean ctl_print_json (const CtlReport *report, GError **error);
+
+/* output-prometheus.c: GetStatistics' a{sv} in the Prometheus text
+ * format (memadvisectl(1), METRICS); NULL statistics: memadvise_up 0 alone.
+ * Whether a GetStatistics key has its metric or is left out on purpose;
+ * keys it does not know are left out. Replacing @path atomically: a
+ * temporary file in its directory, mode 0644, synced, then renamed; a
+ * G_IO_ERROR with one sentence when it cannot. */
+char *ctl_prometheus_format (GVariant *statistics);
+gboolean ctl_prometheus_knows_key (const char *key);
+gboolean ctl_prometheus_write_file (const char *path, const char *contents, GError **error);
 
 /* bus.c: memadvised's proxy on the system bus, or NULL with a CTL_ERROR.
  * Properties are not loaded and the daemon is not started until the

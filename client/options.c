@@ -34,6 +34,7 @@ ctl_options_free (CtlOptions *options)
   g_free (options->cgroup);
   g_free (options->unit);
   g_free (options->app);
+  g_free (options->output);
   g_free (options);
 }
 
@@ -190,6 +191,10 @@ build_group (CtlCommand command, CtlOptions *options, RawArgs *raw)
                                      NULL };
   const GOptionEntry status[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &options->json, "Print one JSON object on stdout", NULL },
+    { "prometheus", 0, 0, G_OPTION_ARG_NONE, &options->prometheus,
+      "Print the statistics as Prometheus metrics; never starts memadvised", NULL },
+    { "output", 0, 0, G_OPTION_ARG_FILENAME, &options->output,
+      "With --prometheus: replace FILE atomically instead of printing", "FILE" },
     { "no-ask-password", 0, 0, G_OPTION_ARG_NONE, &options->no_ask_password,
       "Never ask for a password to authorize", NULL },
   };
@@ -251,10 +256,26 @@ validate_selection (const CtlOptions *options, GError **error)
 }
 
 static gboolean
+validate_status (const CtlOptions *options, GError **error)
+{
+  const char *problem = NULL;
+
+  if (options->prometheus && options->json)
+    problem = "Use only one of --json and --prometheus.";
+  else if (options->output != NULL && !options->prometheus)
+    problem = "--output goes with --prometheus.";
+  else if (options->output != NULL && *options->output == '\0')
+    problem = "--output needs a file name.";
+  if (problem != NULL)
+    g_set_error_literal (error, CTL_ERROR, CTL_EXIT_USAGE, problem);
+  return problem == NULL;
+}
+
+static gboolean
 validate (CtlOptions *options, const RawArgs *raw, GError **error)
 {
   if (options->command == CTL_COMMAND_STATUS)
-    return TRUE;
+    return validate_status (options, error);
 
   if (!parse_targets (options, raw->targets, error))
     return FALSE;

@@ -48,6 +48,10 @@ CAP_DAC_READ_SEARCH, CAP_SETUID and CAP_SETGID, ambient, and no_new_privs
 setuid family (tests/service/ma-deny-setuid, $MA_DENY_SETUID), and with the
 unit's LimitNOFILE= (prlimit).
 
+A class with `activatable = True` gets a bus that activates services:
+a file NAME.service written into `self.service_dir` (then `reload_bus()`)
+is started on the first call to NAME that allows it, as root.
+
 `self.run_as(user, argv)` runs any program as a user with
 DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus (user None: root);
 `self.bus_env()` gives that environment for your own subprocesses.
@@ -373,6 +377,7 @@ class MaTestCase(unittest.TestCase):
     daemon_path = None
     target_path = None
     daemon_as_service = False  # memadvised as the shipped unit runs it
+    activatable = False  # the bus activates what self.service_dir names
 
     def setUp(self):
         self.daemon_path = build_file('MA_DAEMON', 'daemon/memadvised')
@@ -416,6 +421,11 @@ class MaTestCase(unittest.TestCase):
     def _start_bus(self):
         socket = os.path.join(self.tmpdir, 'system_bus_socket')
         config = os.path.join(self.tmpdir, 'system.conf')
+        service_dir = ''
+        if self.activatable:
+            self.service_dir = os.path.join(self.tmpdir, 'system-services')
+            os.mkdir(self.service_dir)
+            service_dir = '<servicedir>%s</servicedir>' % self.service_dir
         with open(config, 'w') as f:
             f.write('''<!DOCTYPE busconfig PUBLIC
  "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -424,6 +434,7 @@ class MaTestCase(unittest.TestCase):
   <type>system</type>
   <listen>unix:path=%s</listen>
   <auth>EXTERNAL</auth>
+  %s
   <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
@@ -450,7 +461,7 @@ class MaTestCase(unittest.TestCase):
   <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
   <include>%s</include>
 </busconfig>
-''' % (socket, os.path.join(SOURCE_ROOT, 'dbus', 'org.memadvise.MemAdvise1.conf')))
+''' % (socket, service_dir, os.path.join(SOURCE_ROOT, 'dbus', 'org.memadvise.MemAdvise1.conf')))
         self.bus_proc = subprocess.Popen(
             ['dbus-daemon', '--config-file=' + config, '--nofork', '--print-address'],
             stdout=subprocess.PIPE, universal_newlines=True)
@@ -464,6 +475,11 @@ class MaTestCase(unittest.TestCase):
             Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
             Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
         self._defer(self.bus.close_sync, None)
+
+    def reload_bus(self):
+        """Makes the bus read its configuration and service files again."""
+        self.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                           'ReloadConfig', None, None, 0, 5000, None)
 
     def bus_env(self):
         env = {k: v for k, v in os.environ.items()

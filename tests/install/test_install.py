@@ -10,6 +10,7 @@ MA_BUILD_ROOT.
 """
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -75,6 +76,9 @@ class TestInstall(unittest.TestCase):
                            or os.path.join(cls.prefix, 'lib/systemd/user'))
         cls.sysusersdir = (pkg_variable('systemd', 'sysusersdir', ('prefix', cls.prefix))
                            or os.path.join(cls.prefix, 'lib/sysusers.d'))
+        cls.tmpfilesdir = (pkg_variable('systemd', 'tmpfilesdir', ('prefix', cls.prefix))
+                           or os.path.join(cls.prefix, 'lib/tmpfiles.d'))
+        cls.textfiledir = options['prometheus_textfile_dir']
         cls.completionsdir = (pkg_variable('bash-completion', 'completionsdir',
                                            ('datadir', cls.datadir))
                               or os.path.join(cls.datadir, 'bash-completion/completions'))
@@ -120,7 +124,26 @@ class TestInstall(unittest.TestCase):
             'kwin script': os.path.join(self.datadir,
                                         'kwin/scripts/memadvise-session/contents/code/main.js'),
             'memadvise-session(1)': os.path.join(self.mandir, 'man1/memadvise-session.1'),
+            'metrics unit': os.path.join(self.unitdir, 'memadvise-metrics.service'),
+            'metrics timer': os.path.join(self.unitdir, 'memadvise-metrics.timer'),
+            'metrics sysusers': os.path.join(self.sysusersdir, 'memadvise-metrics.conf'),
+            'metrics tmpfiles': os.path.join(self.tmpfilesdir, 'memadvise-metrics.conf'),
+            'memadvise-metrics.service(8)': os.path.join(self.mandir,
+                                                         'man8/memadvise-metrics.service.8'),
         }
+
+    def unit_copy_with_programs_in_destdir(self, what, tmp):
+        """A copy of unit @what in @tmp whose ExecStart runs the program in
+        the DESTDIR (systemd-analyze checks that it exists)."""
+        e = self.expected()
+        with open(self.dest(e[what])) as f:
+            text = f.read()
+        for program in ('memadvised', 'memadvisectl'):
+            text = text.replace('ExecStart=' + e[program], 'ExecStart=' + self.dest(e[program]))
+        path = os.path.join(tmp, os.path.basename(e[what]))
+        with open(path, 'w') as f:
+            f.write(text)
+        return path
 
     # -- cases -------------------------------------------------------------------
 
@@ -224,19 +247,101 @@ class TestInstall(unittest.TestCase):
         analyze = shutil.which('systemd-analyze')
         self.assertIsNotNone(analyze, 'systemd-analyze is part of the systemd package')
         # verify checks that ExecStart exists: point it into the DESTDIR.
-        e = self.expected()
         tmp = tempfile.mkdtemp(prefix='ma-unit-')
         self.addCleanup(shutil.rmtree, tmp, True)
-        with open(self.dest(e['unit'])) as f:
-            text = f.read().replace('ExecStart=' + e['memadvised'],
-                                    'ExecStart=' + self.dest(e['memadvised']))
-        path = os.path.join(tmp, 'memadvised.service')
-        with open(path, 'w') as f:
-            f.write(text)
-        r = subprocess.run([analyze, 'verify', '--man=no', path], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, universal_newlines=True, cwd=tmp)
+        paths = [self.unit_copy_with_programs_in_destdir(what, tmp)
+                 for what in ('unit', 'metrics unit', 'metrics timer')]
+        for path in paths:
+            with self.subTest(unit=os.path.basename(path)):
+                r = subprocess.run([analyze, 'verify', '--man=no', path], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True, cwd=tmp)
+                self.assertEqual(r.returncode, 0, r.stdout)
+                self.assertEqual(r.stdout.strip(), '')
+
+    def test_metrics_units_are_installed_off(self):
+        e = self.expected()
+        service = parse_unit(self.dest(e['metrics unit']))
+        timer = parse_unit(self.dest(e['metrics timer']))
+        # Enabled only by hand: the service is the timer's, and nothing
+        # links or presets either.
+        self.assertNotIn('Install', service)
+        self.assertEqual(timer['Install'], {'WantedBy': ['timers.target']})
+        for top, dirs, files in os.walk(self.destdir):
+            for name in dirs + files:
+                self.assertFalse(name.endswith(('.wants', '.requires')) or 'preset' in name,
+                                 os.path.join(top, name))
+        # Every minute, and at once when started (OnCalendar keeps firing
+        # while the service is skipped, which OnUnitActiveSec= would not).
+        self.assertEqual(timer['Timer'], {'OnActiveSec': ['0'], 'OnCalendar': ['minutely'],
+                                          'AccuracySec': ['1s']})
+
+    def test_metrics_service_writes_the_textfile_as_its_own_user(self):
+        e = self.expected()
+        unit = parse_unit(self.dest(e['metrics unit']))
+        service = unit['Service']
+        prom = os.path.join(self.textfiledir, 'memadvise.prom')
+        self.assertEqual(unit['Unit']['ConditionPathIsDirectory'], [self.textfiledir])
+        self.assertIn('man:memadvise-metrics.service(8)', unit['Unit']['Documentation'][0])
+        required = {
+            'Type': 'oneshot',
+            'ExecStart': '%s status --prometheus --output %s' % (e['memadvisectl'], prom),
+            # Exit status 3: memadvised not running, the file says memadvise_up 0.
+            'SuccessExitStatus': '3',
+            'User': 'memadvise-metrics', 'Group': 'memadvise-metrics',
+            'CapabilityBoundingSet': '', 'AmbientCapabilities': '',
+            'ReadWritePaths': self.textfiledir,
+            'NoNewPrivileges': 'yes', 'ProtectSystem': 'strict', 'ProtectHome': 'yes',
+            'PrivateTmp': 'yes', 'PrivateDevices': 'yes', 'PrivateNetwork': 'yes',
+            'PrivateUsers': 'yes', 'RestrictAddressFamilies': 'AF_UNIX',
+            'ProtectKernelTunables': 'yes', 'ProtectKernelModules': 'yes',
+            'ProtectKernelLogs': 'yes', 'ProtectControlGroups': 'yes', 'RestrictNamespaces': 'yes',
+            'RestrictRealtime': 'yes', 'RestrictSUIDSGID': 'yes', 'LockPersonality': 'yes',
+            'MemoryDenyWriteExecute': 'yes', 'SystemCallArchitectures': 'native',
+        }
+        for key, value in required.items():
+            with self.subTest(key=key):
+                self.assertEqual(service.get(key), [value])
+        self.assertNotIn('DynamicUser', service)
+        self.assertIn('@system-service', service['SystemCallFilter'])
+        self.assertTrue(os.path.isfile(self.dest(e['memadvisectl'])))
+
+    def test_metrics_service_exposure_is_low(self):
+        tmp = tempfile.mkdtemp(prefix='ma-unit-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = self.unit_copy_with_programs_in_destdir('metrics unit', tmp)
+        r = subprocess.run(['systemd-analyze', 'security', '--offline=true', path],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, cwd=tmp)
         self.assertEqual(r.returncode, 0, r.stdout)
-        self.assertEqual(r.stdout.strip(), '')
+        level = re.search(r'Overall exposure level for memadvise-metrics.service: ([0-9.]+)',
+                          r.stdout)
+        self.assertIsNotNone(level, r.stdout)
+        # 0.3 when written: what is left is AF_UNIX for the bus, the host's
+        # root directory and a system call list that allows @resources.
+        self.assertLessEqual(float(level.group(1)), 1.0, r.stdout)
+
+    def test_metrics_user_may_write_the_textfile_directory_if_it_exists(self):
+        e = self.expected()
+        with open(self.dest(e['metrics sysusers'])) as f:
+            lines = [line.split() for line in f if line.strip() and not line.startswith('#')]
+        self.assertEqual([fields[:2] for fields in lines], [['u', 'memadvise-metrics']])
+        r = subprocess.run(['systemd-sysusers', '--dry-run', '--root', self.destdir,
+                            self.dest(e['metrics sysusers'])], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn('memadvise-metrics', r.stdout)
+
+        with open(self.dest(e['metrics tmpfiles'])) as f:
+            lines = [line.split() for line in f if line.strip() and not line.startswith('#')]
+        self.assertEqual(lines, [['a+', self.textfiledir, '-', '-', '-', '-',
+                                  'u:memadvise-metrics:rwx']])
+        # Without a node exporter, the directory is not created (the ACL
+        # itself is applied in the client suite, where the user exists).
+        r = subprocess.run(['systemd-tmpfiles', '--create', '--root', self.destdir,
+                            self.dest(e['metrics tmpfiles'])], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertFalse(os.path.lexists(self.dest(self.textfiledir)))
 
     def test_activation_file_names_the_daemon_and_the_unit(self):
         e = self.expected()
@@ -286,12 +391,13 @@ complete_line "memadvisectl status --"
         self.assertEqual(lines[0].split(), ['reclaim', 'plan', 'status', 'session'])
         self.assertEqual(lines[1].split(), ['--mode'])
         self.assertEqual(lines[2].split(), ['cold', 'pageout'])
-        self.assertEqual(sorted(lines[3].split()), ['--help', '--json', '--no-ask-password'])
+        self.assertEqual(sorted(lines[3].split()), ['--help', '--json', '--no-ask-password',
+                                                    '--output', '--prometheus'])
 
     def test_man_pages_render_without_warnings(self):
         e = self.expected()
         for page in ('memadvisectl(1)', 'memadvised(8)', 'memadvised.conf(5)',
-                     'memadvise-session(1)'):
+                     'memadvise-session(1)', 'memadvise-metrics.service(8)'):
             with self.subTest(page=page):
                 r = subprocess.run(['groff', '-man', '-Tutf8', '-ww', '-z', self.dest(e[page])],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
