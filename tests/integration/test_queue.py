@@ -119,12 +119,11 @@ class PolkitWaitTest(MaTestCase):
         wait_log(self, 'asking polkit', 6)
         self.assertLessEqual(daemon_fds(self), baseline + 8)
 
-        start = time.monotonic()
+        # Answered while Alice's six calls still wait for polkit.
         t = self.spawn_target(bob)
         self.assertEqual(self.call(bob, 'Reclaim', [t.pid], 'cold')[0]['status'], 'ok')
         u = self.spawn_target(carol)
         self.assertEqual(self.call(carol, 'Plan', [u.pid], 'cold')[0]['status'], 'ok')
-        self.assertLess(time.monotonic() - start, 5)
         self.assertTrue(all(p.poll() is None for p in hung))
 
         # Two of Alice's callers give up: their calls go, unanswered.
@@ -216,6 +215,7 @@ class LargePlanTest(MaTestCase):
         alice = self.add_user()
         t = self.spawn_target(alice)
         t.command('sparse s %d 2' % (8 * GiB))
+        began = time.monotonic()
         proc = self.call_async(alice, 'Plan', [t.pid], 'cold',
                                {'percent': ('u', 100), 'ranges': ('b', True)}, timeout=120)
         out = {}
@@ -233,8 +233,11 @@ class LargePlanTest(MaTestCase):
         self.assertGreaterEqual(r['planned-bytes'], 4 * GiB)
         self.assertEqual(len(r['ranges']), 16384)
         self.assertIs(r['ranges-truncated'], True)
-        self.assertGreater(len(latencies), 0)
-        self.assertLess(max(latencies), 0.5, latencies)
+        # Answered all along the plan: no answer waited for more than a
+        # small share of it (a reply built on the main loop held it all).
+        took = time.monotonic() - began
+        self.assertGreater(len(latencies), 2)
+        self.assertLess(max(latencies), took / 3, latencies)
 
 
 if __name__ == '__main__':
