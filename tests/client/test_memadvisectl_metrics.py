@@ -124,7 +124,9 @@ class MetricsTest(CtlTestCase):
         gone.kill()
         self.ctl('plan', '-t', t.pid, '--no-ask-password')
         self.ctl('reclaim', '-t', t.pid, '-p', 50, '--no-ask-password')
-        self.ctl('plan', '-t', gone.pid, '--no-ask-password')
+        # By pid on the bus: memadvisectl itself would not pass a process it
+        # cannot open a pidfd for.
+        self.assertEqual(self.call_root('Plan', [gone.pid], 'cold')[0]['error'], 'no-such-process')
         with self.assertRaisesCallError('org.freedesktop.DBus.Error.InvalidArgs'):
             self.call_root('Plan', [t.pid], 'frobnicate')
 

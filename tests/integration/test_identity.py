@@ -114,47 +114,62 @@ class OwnProcessBecomesRootTest(IdentityTestCase):
         self.assertEqual(r.returncode, -signal.SIGSYS)
         self.assertEqual(subprocess.run([deny, '/bin/true']).returncode, 0)
 
-    def become_root_while_authorization_waits(self, call, own, other=None):
-        """Starts @call, waits until the daemon has classified @own and asks
-        polkit, makes @own a root process holding memory of root's, and
-        lets polkit answer yes. Returns the results."""
-        actions = ['org.memadvise.reclaim-own', 'org.memadvise.inspect-other']
-        self.mock.SimulateHangActions('(as)', actions)
-        self.mock.SetAllowed('(as)', actions)
+    def become_root_while_min_idle_waits(self, call, own):
+        """Starts @call, waits until the daemon has classified @own as the
+        caller's and waits for min-idle, then makes @own a root process
+        holding memory of root's. Returns the results."""
         proc = call()
-        self.assertTrue(ma_harness.wait_hanging(self.mock), 'the daemon asked polkit nothing')
+        ma_harness.wait_log(self, 'for min-idle')
         own.exec(self.setuid_root_target_copy())
         own.map('root', 'anon', 8 * MiB)
         uid = str(self.uid_of(self.alice))
         self.assertEqual(ma_harness.status_of(own.pid)['Uid'].split(), [uid, '0', '0', '0'])
-        self.mock.ReleaseHangingCalls()
         return self.call_finish(proc)['value'][0]
 
-    def assertNothingOf(self, r):
-        """Nothing of the target in @r: the kernel refused the work."""
+    def assertNothingOf(self, r, why='kernel refused'):
+        """Nothing of the target in @r: refused, saying @why."""
         self.assertEqual((r['status'], r.get('error')), ('failed', 'not-authorized'), r)
-        self.assertIn('kernel refused', r['message'])
+        self.assertIn(why, r['message'])
         for key in ('eligible-bytes', 'planned-bytes', 'advised-bytes', 'rss-before'):
             self.assertEqual(r[key], 0, key)
         self.assertEqual(r['ranges'], [])
 
     def test_reclaim_of_own_process_that_becomes_root_advises_nothing(self):
+        # Classified as hers, then the wait: the kernel's own check, made
+        # with her filesystem ids at each read and advice, refuses.
+        self.mock.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
         own = self.target(self.alice)
-        results = self.become_root_while_authorization_waits(
+        results = self.become_root_while_min_idle_waits(
             lambda: self.call_async(self.alice, 'Reclaim', [own.pid], 'cold',
-                                    {'percent': ('u', 100), 'ranges': ('b', True)}), own)
+                                    {'percent': ('u', 100), 'ranges': ('b', True),
+                                     'min-idle': ('u', 2)}), own)
         self.assertNothingOf(results[0])
 
     def test_plan_of_own_process_that_becomes_root_shows_nothing(self):
-        # Plan on one's own process needs no authorization: the call waits
-        # for polkit over the other target, with the own one classified.
+        # Plan on one's own process needs no authorization at all.
         own = self.target(self.alice)
-        other = self.target(self.bob)
-        results = self.become_root_while_authorization_waits(
-            lambda: self.call_async(self.alice, 'Plan', [own.pid, other.pid], 'cold',
-                                    {'percent': ('u', 100), 'ranges': ('b', True)}), own)
+        results = self.become_root_while_min_idle_waits(
+            lambda: self.call_async(self.alice, 'Plan', [own.pid], 'cold',
+                                    {'percent': ('u', 100), 'ranges': ('b', True),
+                                     'min-idle': ('u', 2)}), own)
         self.assertNothingOf(results[0])
-        self.assertEqual(results[1]['status'], 'ok')
+
+    def test_own_process_that_becomes_root_while_polkit_waits_is_authorized_anew(self):
+        # While polkit is asked the call holds no pidfd; opened again
+        # afterwards, the process is classified again: root's now, it
+        # needs reclaim-other, which was not granted.
+        actions = ['org.memadvise.reclaim-own']
+        self.mock.SimulateHangActions('(as)', actions)
+        self.mock.SetAllowed('(as)', actions)
+        own = self.target(self.alice)
+        proc = self.call_async(self.alice, 'Reclaim', [own.pid], 'cold',
+                               {'percent': ('u', 100), 'ranges': ('b', True)})
+        self.assertTrue(ma_harness.wait_hanging(self.mock), 'the daemon asked polkit nothing')
+        own.exec(self.setuid_root_target_copy())
+        own.map('root', 'anon', 8 * MiB)
+        self.mock.ReleaseHangingCalls()
+        r = self.call_finish(proc)['value'][0][0]
+        self.assertNothingOf(r, 'org.memadvise.reclaim-other needed')
 
 
 class SandboxedAppTest(IdentityTestCase):
