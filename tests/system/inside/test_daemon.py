@@ -124,7 +124,7 @@ class Daemon(SystemCase):
         # A pid on the bus that names no process (memadvisectl itself
         # passes only processes it holds a pidfd of).
         run(['busctl', 'call', 'org.memadvise.MemAdvise1', '/org/memadvise/MemAdvise1',
-             'org.memadvise.MemAdvise1', 'Reclaim', 'aussa{sv}', '1', '999999', 'cold', '0'])
+             'org.memadvise.MemAdvise1', 'Reclaim', 'ausa{sv}', '1', '999999', 'cold', '0'])
 
         # What `journalctl -u memadvised -o json` shows an administrator.
         refusal = self.wait_for_journal(lambda e: e.get('MA_CALLER_UID') == str(uid),
