@@ -41,8 +41,7 @@ unit_interface (const char *unit)
   return NULL;
 }
 
-/* The unit --unit names, with ".service" when it has no type, and in
- * *interface the D-Bus interface holding its ControlGroup. */
+/* The unit --unit names (a service when untyped), and where its ControlGroup is read. */
 static char *
 unit_from_argument (const char *name, const char **interface, GError **error)
 {
@@ -66,8 +65,7 @@ unit_from_argument (const char *name, const char **interface, GError **error)
   return g_steal_pointer (&unit);
 }
 
-/* The bus of the systemd manager to ask: the system's, or with --user
- * the session's. */
+/* The bus of the manager to ask: the system's, or with --user the session's. */
 static GDBusConnection *
 systemd_bus (gboolean user, GError **error)
 {
@@ -126,8 +124,7 @@ unit_object (GDBusConnection *bus, const char *unit, gboolean user, GError **err
   return NULL;
 }
 
-/* The ControlGroup property of the unit at @object: its cgroup path,
- * which it has only while it runs. */
+/* The unit's cgroup path, its ControlGroup property: empty unless it runs. */
 static char *
 unit_control_group (GDBusConnection *bus, const char *object, const char *interface,
                     const char *unit, GError **error)

@@ -135,8 +135,7 @@ tune_malloc (void)
   mallopt (M_ARENA_MAX, 2);
 }
 
-/* The command line: FALSE, with the status to exit with, when the daemon
- * is not to run (a bad option, --version). */
+/* The command line: FALSE, with the status to exit with, when the daemon is not to run. */
 static gboolean
 parse_options (int *argc, char ***argv, Options *options, int *exit_status)
 {
@@ -237,8 +236,7 @@ daemon_start (Daemon *daemon, MaSettings *settings, MaStats *stats, MaObservatio
   ma_credentials_check_startup (&daemon->context.can_switch_credentials);
 }
 
-/* Owns the bus name and serves until a signal, or until the name or the
- * export is lost. */
+/* Owns the bus name and serves calls until a signal or a lost name ends the loop. */
 static void
 daemon_run (Daemon *daemon, gboolean replace)
 {

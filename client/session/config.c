@@ -128,8 +128,7 @@ static const char *const known_keys[] = {
   NULL,
 };
 
-/* Every key of [Session] is one this agent knows: a misspelt one is an
- * error, not a silent default. */
+/* Every key in [Session] must be known: a misspelt one is an error, not a default. */
 static gboolean
 check_known_keys (GKeyFile *kf, const char *path, GError **error)
 {
@@ -165,8 +164,7 @@ read_mode (GKeyFile *kf, SessConfig *config, GError **error)
   return TRUE;
 }
 
-/* A whole number from @min to @max into *@out, left as it is when the key
- * is not given. */
+/* A whole number from @min to @max into *@out, left as it is when the key is absent. */
 static gboolean
 read_guint (GKeyFile *kf, const char *key, guint64 min, guint64 max, guint *out, GError **error)
 {

@@ -118,9 +118,7 @@ key_is (const char *key, gsize key_len, const char *lit)
   return key_len == lit_len && memcmp (key, lit, lit_len) == 0;
 }
 
-/* Name, State, Uid, Gid and Kthread: which process it is and whose. Each
- * of these parsers returns the key's SEEN_ bit, with *ok saying whether
- * its value was well-formed, or 0 when the key is not one of its own. */
+/* Name, State, Uid, Gid and Kthread: which process it is and whose. */
 static guint
 parse_identity_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
                       gboolean *ok)
@@ -239,6 +237,8 @@ parse_status_field (const char *key, gsize key_len, const char *v, const char *e
   gboolean ok = FALSE;
   guint bit;
 
+  /* Each step returns the key's SEEN_ bit and in *ok whether its value was
+   * well-formed, or 0 when the key is not one of its own. */
   bit = parse_identity_field (key, key_len, v, end, st, &ok);
   if (bit == 0)
     bit = parse_caps_field (key, key_len, v, end, st, &ok);
