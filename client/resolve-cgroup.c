@@ -41,17 +41,11 @@ unit_interface (const char *unit)
   return NULL;
 }
 
-char *
-ctl_resolve_unit (const char *name, gboolean user, GError **error)
+/* The unit --unit names (a service when untyped), and where its ControlGroup is read. */
+static char *
+unit_from_argument (const char *name, const char **interface, GError **error)
 {
-  g_autoptr (GDBusConnection) bus = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) value = NULL;
-  g_autoptr (GError) local_error = NULL;
   g_autofree char *unit = NULL;
-  g_autofree char *object = NULL;
-  const char *manager = user ? "your systemd user manager" : "systemd";
-  const char *interface, *path;
 
   if (*name == '\0' || strchr (name, '/') != NULL)
     {
@@ -60,14 +54,23 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
     }
   /* As systemctl: a name without a type is a service. */
   unit = strchr (name, '.') != NULL ? g_strdup (name) : g_strconcat (name, ".service", NULL);
-  interface = unit_interface (unit);
-  if (interface == NULL)
+  *interface = unit_interface (unit);
+  if (*interface == NULL)
     {
       g_set_error (error, CTL_ERROR, CTL_EXIT_USAGE,
                    "--unit takes a service, scope, slice, socket, mount or swap unit, not “%s”.",
                    unit);
       return NULL;
     }
+  return g_steal_pointer (&unit);
+}
+
+/* The bus of the manager to ask: the system's, or with --user the session's. */
+static GDBusConnection *
+systemd_bus (gboolean user, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  GDBusConnection *bus;
 
   /* sd_booted(3): the system manager runs when this directory exists. */
   if (!user && !g_file_test ("/run/systemd/system", G_FILE_TEST_IS_DIR))
@@ -79,40 +82,58 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
     }
   bus = g_bus_get_sync (user ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, &local_error);
   if (bus == NULL)
-    {
-      g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
-                   "Cannot reach %s to resolve --unit: there is no %s bus.", manager,
-                   user ? "session" : "system");
-      return NULL;
-    }
+    g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+                 "Cannot reach %s to resolve --unit: there is no %s bus.",
+                 user ? "your systemd user manager" : "systemd", user ? "session" : "system");
+  return bus;
+}
+
+/* The object path of a loaded @unit, from the manager's GetUnit. */
+static char *
+unit_object (GDBusConnection *bus, const char *unit, gboolean user, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *remote = NULL;
+  char *object;
 
   reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, SYSTEMD_PATH,
                                        "org.freedesktop.systemd1.Manager", "GetUnit",
                                        g_variant_new ("(s)", unit), G_VARIANT_TYPE ("(o)"),
                                        G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &local_error);
-  if (reply == NULL)
+  if (reply != NULL)
     {
-      g_autofree char *remote = g_dbus_error_get_remote_error (local_error);
-
-      if (systemd_unreachable (local_error))
-        g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
-                     "%s, so --unit cannot be resolved; use --cgroup PATH instead.",
-                     user ? "No systemd user manager runs for this session"
-                          : "This system does not run systemd");
-      else if (g_strcmp0 (remote, "org.freedesktop.systemd1.NoSuchUnit") == 0)
-        g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "%s has no loaded unit “%s”.",
-                     user ? "Your systemd user manager" : "systemd", unit);
-      else
-        {
-          g_dbus_error_strip_remote_error (local_error);
-          g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "Cannot resolve unit “%s”: %s.", unit,
-                       local_error->message);
-        }
-      return NULL;
+      g_variant_get (reply, "(o)", &object);
+      return object;
     }
-  /* A copy: the path is still needed once the reply is freed. */
-  g_variant_get (reply, "(o)", &object);
-  g_clear_pointer (&reply, g_variant_unref);
+  remote = g_dbus_error_get_remote_error (local_error);
+  if (systemd_unreachable (local_error))
+    g_set_error (error, CTL_ERROR, CTL_EXIT_UNAVAILABLE,
+                 "%s, so --unit cannot be resolved; use --cgroup PATH instead.",
+                 user ? "No systemd user manager runs for this session"
+                      : "This system does not run systemd");
+  else if (g_strcmp0 (remote, "org.freedesktop.systemd1.NoSuchUnit") == 0)
+    g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "%s has no loaded unit “%s”.",
+                 user ? "Your systemd user manager" : "systemd", unit);
+  else
+    {
+      g_dbus_error_strip_remote_error (local_error);
+      g_set_error (error, CTL_ERROR, CTL_EXIT_FAILED, "Cannot resolve unit “%s”: %s.", unit,
+                   local_error->message);
+    }
+  return NULL;
+}
+
+/* The unit's cgroup path, its ControlGroup property: empty unless it runs. */
+static char *
+unit_control_group (GDBusConnection *bus, const char *object, const char *interface,
+                    const char *unit, GError **error)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  g_autoptr (GError) local_error = NULL;
+  const char *path;
+
   reply = g_dbus_connection_call_sync (bus, SYSTEMD_NAME, object, "org.freedesktop.DBus.Properties",
                                        "Get", g_variant_new ("(ss)", interface, "ControlGroup"),
                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
@@ -134,6 +155,26 @@ ctl_resolve_unit (const char *name, gboolean user, GError **error)
       return NULL;
     }
   return g_strdup (path);
+}
+
+char *
+ctl_resolve_unit (const char *name, gboolean user, GError **error)
+{
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autofree char *unit = NULL;
+  g_autofree char *object = NULL;
+  const char *interface;
+
+  unit = unit_from_argument (name, &interface, error);
+  if (unit == NULL)
+    return NULL;
+  bus = systemd_bus (user, error);
+  if (bus == NULL)
+    return NULL;
+  object = unit_object (bus, unit, user, error);
+  if (object == NULL)
+    return NULL;
+  return unit_control_group (bus, object, interface, unit, error);
 }
 
 /* Appends to @paths the units of @app_id in the slice @rel and the

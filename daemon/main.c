@@ -107,124 +107,189 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-int
-main (int argc, char **argv)
+typedef struct
 {
-  gboolean replace = FALSE, verbose = FALSE, version = FALSE;
-  g_autofree char *config_path = NULL;
+  gboolean replace;
+  gboolean verbose;
+  char *config_path;
+} Options;
+
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->config_path, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+/* Planning a large process builds arrays of megabytes that live for one
+ * call. A fixed mmap threshold gives each back when it is freed (glibc
+ * otherwise raises the threshold after the first, and keeps later ones
+ * in its heaps), and two arenas keep worker threads from each holding a
+ * heap of freed memory: the daemon's footprint stays that of what it
+ * keeps between calls (memadvised(8), "Kept between calls"). */
+static void
+tune_malloc (void)
+{
+  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt (M_ARENA_MAX, 2);
+}
+
+/* The command line: FALSE, with the status to exit with, when the daemon is not to run. */
+static gboolean
+parse_options (int *argc, char ***argv, Options *options, int *exit_status)
+{
+  gboolean version = FALSE;
   g_autoptr (GOptionContext) option_context = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (MaSettings) settings = NULL;
-  g_autoptr (MaStats) stats = NULL;
-  g_autoptr (MaObservations) observations = NULL;
-  Daemon daemon = { .exit_status = EXIT_SUCCESS };
   const GOptionEntry entries[] = {
-    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running memadvised", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every call in detail", NULL },
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &options->replace, "Replace a running memadvised",
+      NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose, "Log every call in detail", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options->config_path,
       "Read the configuration from FILE (default " MA_SETTINGS_DEFAULT_PATH ")", "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
 
-  /* Planning a large process builds arrays of megabytes that live for one
-   * call. A fixed mmap threshold gives each back when it is freed (glibc
-   * otherwise raises the threshold after the first, and keeps later ones
-   * in its heaps), and two arenas keep worker threads from each holding a
-   * heap of freed memory: the daemon's footprint stays that of what it
-   * keeps between calls (memadvised(8), "Kept between calls"). */
-  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
-  mallopt (M_ARENA_MAX, 2);
-
-  setlocale (LC_ALL, "");
   option_context = g_option_context_new ("- memadvise system service");
   g_option_context_add_main_entries (option_context, entries, NULL);
-  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+  if (!g_option_context_parse (option_context, argc, argv, &error))
     {
       g_printerr ("memadvised: %s\n", error->message);
-      return 2;
+      *exit_status = 2;
+      return FALSE;
     }
   if (version)
     {
       g_print ("memadvised %s\n", PACKAGE_VERSION);
-      return EXIT_SUCCESS;
+      *exit_status = EXIT_SUCCESS;
+      return FALSE;
     }
-  if (verbose)
+  if (options->verbose)
     g_log_set_debug_enabled (TRUE);
+  return TRUE;
+}
+
+/* The configuration file, or NULL (said on stderr) when it is invalid. */
+static MaSettings *
+load_settings (const char *config_path)
+{
+  g_autoptr (GError) error = NULL;
+  MaSettings *settings;
 
   settings = ma_settings_load (config_path != NULL ? config_path : MA_SETTINGS_DEFAULT_PATH,
                                config_path != NULL, &error);
   if (settings == NULL)
+    g_printerr ("memadvised: invalid configuration: %s\n", error->message);
+  return settings;
+}
+
+/* What the configuration may hold open (memadvised(8), LIMITS AND
+ * JOBS): the soft limit is raised to it where the hard one allows, and
+ * MaxJobs lowered to what the limit holds where it does not, so that a
+ * call never fails for want of a file descriptor. */
+static void
+fit_fd_budget (MaSettings *settings)
+{
+  struct rlimit limit;
+  guint64 budget = ma_settings_fd_budget (settings);
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return;
+  if (limit.rlim_cur < budget && limit.rlim_cur < limit.rlim_max)
     {
-      g_printerr ("memadvised: invalid configuration: %s\n", error->message);
-      return EXIT_FAILURE;
+      limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) budget);
+      if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+        getrlimit (RLIMIT_NOFILE, &limit);
     }
-  stats = ma_stats_new ();
-  observations = ma_observations_new ();
-  /* What the configuration may hold open (memadvised(8), LIMITS AND
-   * JOBS): the soft limit is raised to it where the hard one allows, and
-   * MaxJobs lowered to what the limit holds where it does not, so that a
-   * call never fails for want of a file descriptor. */
-  {
-    struct rlimit limit;
-    guint64 budget = ma_settings_fd_budget (settings);
+  if (ma_settings_fit_fd_limit (settings, limit.rlim_cur))
+    g_warning ("The file descriptor limit (%" G_GUINT64_FORMAT ") is below the %" G_GUINT64_FORMAT
+               " that MaxJobs needs: running %u calls at once instead",
+               (guint64) limit.rlim_cur, budget, settings->max_jobs);
+}
 
-    if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
-      {
-        if (limit.rlim_cur < budget && limit.rlim_cur < limit.rlim_max)
-          {
-            limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) budget);
-            if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
-              getrlimit (RLIMIT_NOFILE, &limit);
-          }
-        if (ma_settings_fit_fd_limit (settings, limit.rlim_cur))
-          g_warning ("The file descriptor limit (%" G_GUINT64_FORMAT
-                     ") is below the %" G_GUINT64_FORMAT
-                     " that MaxJobs needs: running %u calls at once instead",
-                     (guint64) limit.rlim_cur, budget, settings->max_jobs);
-      }
-  }
-
+/* What every call shares: the context, and what the kernel offers. */
+static void
+daemon_start (Daemon *daemon, MaSettings *settings, MaStats *stats, MaObservations *observations,
+              gboolean verbose)
+{
   /* Registers the error names before any reply can carry one. */
   (void) MA_DBUS_ERROR;
 
-  daemon.context.settings = settings;
-  daemon.context.stats = stats;
-  daemon.context.observations = observations;
-  daemon.context.verbose = verbose;
-  daemon.context.kernel_supported = ma_probe_process_madvise ();
-  daemon.context.calls_by_uid
+  daemon->context.settings = settings;
+  daemon->context.stats = stats;
+  daemon->context.observations = observations;
+  daemon->context.verbose = verbose;
+  daemon->context.kernel_supported = ma_probe_process_madvise ();
+  daemon->context.calls_by_uid
       = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, call_times_free);
-  daemon.context.queue = ma_queue_new (settings->max_jobs, settings->max_jobs_per_user,
-                                       settings->max_queued_per_user, settings->max_queued);
-  if (!daemon.context.kernel_supported)
+  daemon->context.queue = ma_queue_new (settings->max_jobs, settings->max_jobs_per_user,
+                                        settings->max_queued_per_user, settings->max_queued);
+  if (!daemon->context.kernel_supported)
     g_warning ("This kernel does not support process_madvise(2): every call will fail "
                "with NotSupported");
   /* Settled now, under the daemon's own ids: work for a caller runs with
    * theirs, which may not open the daemon's own pagemap to probe. */
   g_debug ("Residency from %s",
            ma_probe_pagemap_scan () ? "the PAGEMAP_SCAN ioctl" : "pagemap entries read with pread");
-  ma_credentials_check_startup (&daemon.context.can_switch_credentials);
+  ma_credentials_check_startup (&daemon->context.can_switch_credentials);
+}
 
-  daemon.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit_cb, &daemon);
-  g_unix_signal_add (SIGINT, quit_cb, &daemon);
+/* Owns the bus name and serves calls until a signal or a lost name ends the loop. */
+static void
+daemon_run (Daemon *daemon, gboolean replace)
+{
+  daemon->loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit_cb, daemon);
+  g_unix_signal_add (SIGINT, quit_cb, daemon);
 
-  daemon.owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, MA_DBUS_NAME,
-                                    G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
-                                        | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
-                                    bus_acquired_cb, name_acquired_cb, name_lost_cb, &daemon, NULL);
-  g_main_loop_run (daemon.loop);
+  daemon->owner_id = g_bus_own_name (G_BUS_TYPE_SYSTEM, MA_DBUS_NAME,
+                                     G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT
+                                         | (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                                     bus_acquired_cb, name_acquired_cb, name_lost_cb, daemon, NULL);
+  g_main_loop_run (daemon->loop);
+}
 
-  g_bus_unown_name (daemon.owner_id);
-  if (daemon.manager != NULL)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (daemon.manager));
-  g_clear_object (&daemon.manager);
-  g_clear_object (&daemon.context.connection);
-  g_hash_table_unref (daemon.context.calls_by_uid);
-  g_clear_handle_id (&daemon.context.dispatch_id, g_source_remove);
-  ma_queue_free (daemon.context.queue);
-  g_main_loop_unref (daemon.loop);
+/* The one teardown, whichever way daemon_run() ended. */
+static void
+daemon_stop (Daemon *daemon)
+{
+  g_bus_unown_name (daemon->owner_id);
+  if (daemon->manager != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (daemon->manager));
+  g_clear_object (&daemon->manager);
+  g_clear_object (&daemon->context.connection);
+  g_hash_table_unref (daemon->context.calls_by_uid);
+  g_clear_handle_id (&daemon->context.dispatch_id, g_source_remove);
+  ma_queue_free (daemon->context.queue);
+  g_main_loop_unref (daemon->loop);
   g_message ("memadvised stopped");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (MaSettings) settings = NULL;
+  g_autoptr (MaStats) stats = NULL;
+  g_autoptr (MaObservations) observations = NULL;
+  g_auto (Options) options = { 0 };
+  Daemon daemon = { .exit_status = EXIT_SUCCESS };
+  int exit_status;
+
+  tune_malloc ();
+  setlocale (LC_ALL, "");
+  if (!parse_options (&argc, &argv, &options, &exit_status))
+    return exit_status;
+  settings = load_settings (options.config_path);
+  if (settings == NULL)
+    return EXIT_FAILURE;
+  stats = ma_stats_new ();
+  observations = ma_observations_new ();
+  fit_fd_budget (settings);
+
+  daemon_start (&daemon, settings, stats, observations, options.verbose);
+  daemon_run (&daemon, options.replace);
+  daemon_stop (&daemon);
   return daemon.exit_status;
 }

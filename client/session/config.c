@@ -128,17 +128,120 @@ static const char *const known_keys[] = {
   NULL,
 };
 
+/* Every key in [Session] must be known: a misspelt one is an error, not a default. */
+static gboolean
+check_known_keys (GKeyFile *kf, const char *path, GError **error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, GROUP, NULL, NULL);
+
+  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
+    if (!g_strv_contains (known_keys, keys[i]))
+      {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     "%s: unknown key %s in [" GROUP "]", path, keys[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* Mode: which advice the agent asks for. */
+static gboolean
+read_mode (GKeyFile *kf, SessConfig *config, GError **error)
+{
+  g_autofree char *mode = g_key_file_get_string (kf, GROUP, "Mode", NULL);
+
+  if (mode == NULL)
+    return TRUE;
+  g_strstrip (mode);
+  if (!g_str_equal (mode, "cold") && !g_str_equal (mode, "pageout"))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "Mode=%s: expected cold or pageout", mode);
+      return FALSE;
+    }
+  g_free (config->mode);
+  config->mode = g_steal_pointer (&mode);
+  return TRUE;
+}
+
+/* A whole number from @min to @max into *@out, left as it is when the key is absent. */
+static gboolean
+read_guint (GKeyFile *kf, const char *key, guint64 min, guint64 max, guint *out, GError **error)
+{
+  gboolean found;
+  guint64 v;
+
+  if (!read_uint (kf, key, min, max, &found, &v, error))
+    return FALSE;
+  if (found)
+    *out = (guint) v;
+  return TRUE;
+}
+
+/* MaxBytesPerMinute: a size as memadvisectl --max-bytes takes it. */
+static gboolean
+read_max_bytes (GKeyFile *kf, SessConfig *config, GError **error)
+{
+  g_autofree char *size = g_key_file_get_string (kf, GROUP, "MaxBytesPerMinute", NULL);
+  g_autoptr (GError) size_error = NULL;
+
+  if (size == NULL)
+    return TRUE;
+  g_strstrip (size);
+  if (!ma_client_parse_size (size, &config->max_bytes_per_minute, &size_error))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "MaxBytesPerMinute: %s",
+                   size_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* PressureRecoveredAvg10: the pressure below which the agent goes on. */
+static gboolean
+read_recovered_avg10 (GKeyFile *kf, SessConfig *config, GError **error)
+{
+  g_autofree char *avg10 = g_key_file_get_string (kf, GROUP, "PressureRecoveredAvg10", NULL);
+  char *end = NULL;
+  double d;
+
+  if (avg10 == NULL)
+    return TRUE;
+  g_strstrip (avg10);
+  d = g_ascii_strtod (avg10, &end);
+  if (end == avg10 || *end != '\0' || !(d >= 0.0 && d <= 100.0))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "PressureRecoveredAvg10=%s: expected a percentage", avg10);
+      return FALSE;
+    }
+  config->pressure_recovered_avg10 = d;
+  return TRUE;
+}
+
+/* Every value of [Session], in the order the first bad one is reported. */
+static gboolean
+read_values (GKeyFile *kf, SessConfig *config, GError **error)
+{
+  return read_duration (kf, "BackgroundMinutes", "BackgroundSeconds", &config->background_us, error)
+         && read_duration (kf, "BackoffMinutes", "BackoffSeconds", &config->backoff_us, error)
+         && read_mode (kf, config, error)
+         && read_guint (kf, "Percent", 1, 100, &config->percent, error)
+         && read_guint (kf, "MinFreeSwapPercent", 0, 100, &config->min_free_swap_percent, error)
+         && read_guint (kf, "RefaultBackoffPercent", 0, 100, &config->refault_backoff_percent,
+                        error)
+         && read_guint (kf, "PsiStallMs", 1, 10000, &config->psi_stall_ms, error)
+         && read_guint (kf, "PsiWindowMs", 500, 10000, &config->psi_window_ms, error)
+         && read_max_bytes (kf, config, error) && read_recovered_avg10 (kf, config, error)
+         && read_bool (kf, "ScreenLock", &config->screen_lock, error)
+         && read_bool (kf, "Pressure", &config->pressure, error);
+}
+
 gboolean
 sess_config_load (SessConfig *config, const char *path, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
-  g_auto (GStrv) keys = NULL;
-  g_autofree char *mode = NULL;
-  g_autofree char *size = NULL;
-  g_autofree char *avg10 = NULL;
-  gboolean found;
-  guint64 v;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
     {
@@ -147,92 +250,12 @@ sess_config_load (SessConfig *config, const char *path, GError **error)
       g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ", path);
       return FALSE;
     }
-
-  keys = g_key_file_get_keys (kf, GROUP, NULL, NULL);
-  for (gsize i = 0; keys != NULL && keys[i] != NULL; i++)
-    if (!g_strv_contains (known_keys, keys[i]))
-      {
-        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                     "%s: unknown key %s in [" GROUP "]", path, keys[i]);
-        return FALSE;
-      }
-
-  if (!read_duration (kf, "BackgroundMinutes", "BackgroundSeconds", &config->background_us, error)
-      || !read_duration (kf, "BackoffMinutes", "BackoffSeconds", &config->backoff_us, error))
-    goto fail;
-
-  mode = g_key_file_get_string (kf, GROUP, "Mode", NULL);
-  if (mode != NULL)
+  if (!check_known_keys (kf, path, error))
+    return FALSE;
+  if (!read_values (kf, config, error))
     {
-      g_strstrip (mode);
-      if (!g_str_equal (mode, "cold") && !g_str_equal (mode, "pageout"))
-        {
-          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "Mode=%s: expected cold or pageout", mode);
-          goto fail;
-        }
-      g_free (config->mode);
-      config->mode = g_steal_pointer (&mode);
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
     }
-
-  if (!read_uint (kf, "Percent", 1, 100, &found, &v, error))
-    goto fail;
-  if (found)
-    config->percent = (guint) v;
-  if (!read_uint (kf, "MinFreeSwapPercent", 0, 100, &found, &v, error))
-    goto fail;
-  if (found)
-    config->min_free_swap_percent = (guint) v;
-  if (!read_uint (kf, "RefaultBackoffPercent", 0, 100, &found, &v, error))
-    goto fail;
-  if (found)
-    config->refault_backoff_percent = (guint) v;
-  if (!read_uint (kf, "PsiStallMs", 1, 10000, &found, &v, error))
-    goto fail;
-  if (found)
-    config->psi_stall_ms = (guint) v;
-  if (!read_uint (kf, "PsiWindowMs", 500, 10000, &found, &v, error))
-    goto fail;
-  if (found)
-    config->psi_window_ms = (guint) v;
-
-  size = g_key_file_get_string (kf, GROUP, "MaxBytesPerMinute", NULL);
-  if (size != NULL)
-    {
-      g_strstrip (size);
-      g_autoptr (GError) size_error = NULL;
-
-      if (!ma_client_parse_size (size, &config->max_bytes_per_minute, &size_error))
-        {
-          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "MaxBytesPerMinute: %s", size_error->message);
-          goto fail;
-        }
-    }
-
-  avg10 = g_key_file_get_string (kf, GROUP, "PressureRecoveredAvg10", NULL);
-  if (avg10 != NULL)
-    {
-      char *end = NULL;
-      double d;
-
-      g_strstrip (avg10);
-      d = g_ascii_strtod (avg10, &end);
-      if (end == avg10 || *end != '\0' || !(d >= 0.0 && d <= 100.0))
-        {
-          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                       "PressureRecoveredAvg10=%s: expected a percentage", avg10);
-          goto fail;
-        }
-      config->pressure_recovered_avg10 = d;
-    }
-
-  if (!read_bool (kf, "ScreenLock", &config->screen_lock, error)
-      || !read_bool (kf, "Pressure", &config->pressure, error))
-    goto fail;
   return TRUE;
-
-fail:
-  g_prefix_error (error, "%s: ", path);
-  return FALSE;
 }

@@ -118,94 +118,133 @@ key_is (const char *key, gsize key_len, const char *lit)
   return key_len == lit_len && memcmp (key, lit, lit_len) == 0;
 }
 
+/* Name, State, Uid, Gid and Kthread: which process it is and whose. */
+static guint
+parse_identity_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
+                      gboolean *ok)
+{
+  const char *s;
+
+  if (key_is (key, key_len, "Name"))
+    {
+      *ok = parse_name (v, end, st->name);
+      return SEEN_NAME;
+    }
+  if (key_is (key, key_len, "State"))
+    {
+      s = ma_skip_blanks (v, end);
+      *ok = s < end && g_ascii_isalpha (*s);
+      if (*ok)
+        st->state = *s;
+      return SEEN_STATE;
+    }
+  if (key_is (key, key_len, "Uid"))
+    {
+      *ok = parse_uids (v, end, st->uids);
+      st->has_uids = *ok;
+      return SEEN_UID;
+    }
+  if (key_is (key, key_len, "Gid"))
+    {
+      *ok = parse_uids (v, end, st->gids);
+      st->has_gids = *ok;
+      return SEEN_GID;
+    }
+  if (key_is (key, key_len, "Kthread"))
+    {
+      s = ma_skip_blanks (v, end);
+      *ok = s < end && (*s == '0' || *s == '1') && only_blanks_left (s + 1, end);
+      if (*ok)
+        st->kthread = *s - '0';
+      return SEEN_KTHREAD;
+    }
+  return 0;
+}
+
+/* CapInh, CapPrm, CapEff, CapBnd and CapAmb: what the process may do. */
+static guint
+parse_caps_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
+                  gboolean *ok)
+{
+  guint64 *out;
+  guint bit;
+
+  if (key_is (key, key_len, "CapInh"))
+    {
+      bit = SEEN_CAP_INH;
+      out = &st->cap_inh;
+    }
+  else if (key_is (key, key_len, "CapPrm"))
+    {
+      bit = SEEN_CAP_PRM;
+      out = &st->cap_prm;
+    }
+  else if (key_is (key, key_len, "CapEff"))
+    {
+      bit = SEEN_CAP_EFF;
+      out = &st->cap_eff;
+    }
+  else if (key_is (key, key_len, "CapBnd"))
+    {
+      bit = SEEN_CAP_BND;
+      out = &st->cap_bnd;
+    }
+  else if (key_is (key, key_len, "CapAmb"))
+    {
+      bit = SEEN_CAP_AMB;
+      out = &st->cap_amb;
+    }
+  else
+    return 0;
+  *ok = parse_hex_value (v, end, out);
+  return bit;
+}
+
+/* VmRSS, VmLck, RssAnon and VmSwap: the process's memory, in bytes. */
+static guint
+parse_memory_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
+                    gboolean *ok)
+{
+  if (key_is (key, key_len, "VmRSS"))
+    {
+      *ok = parse_kb_value (v, end, &st->mem.rss);
+      st->has_mm = *ok;
+      return SEEN_VMRSS;
+    }
+  if (key_is (key, key_len, "VmLck"))
+    {
+      *ok = parse_kb_value (v, end, &st->vm_lck);
+      return SEEN_VMLCK;
+    }
+  if (key_is (key, key_len, "RssAnon"))
+    {
+      *ok = parse_kb_value (v, end, &st->mem.anon);
+      return SEEN_RSSANON;
+    }
+  if (key_is (key, key_len, "VmSwap"))
+    {
+      *ok = parse_kb_value (v, end, &st->mem.swap);
+      return SEEN_VMSWAP;
+    }
+  return 0;
+}
+
 /* One "Key: value" line of status; value runs from @v to @end. */
 static gboolean
 parse_status_field (const char *key, gsize key_len, const char *v, const char *end, MaStatus *st,
                     guint *seen, guint64 line_no, GError **error)
 {
+  gboolean ok = FALSE;
   guint bit;
-  gboolean ok;
 
-  if (key_is (key, key_len, "Name"))
-    {
-      bit = SEEN_NAME;
-      ok = parse_name (v, end, st->name);
-    }
-  else if (key_is (key, key_len, "State"))
-    {
-      const char *s = ma_skip_blanks (v, end);
-      bit = SEEN_STATE;
-      ok = s < end && g_ascii_isalpha (*s);
-      if (ok)
-        st->state = *s;
-    }
-  else if (key_is (key, key_len, "Uid"))
-    {
-      bit = SEEN_UID;
-      ok = parse_uids (v, end, st->uids);
-      st->has_uids = ok;
-    }
-  else if (key_is (key, key_len, "Gid"))
-    {
-      bit = SEEN_GID;
-      ok = parse_uids (v, end, st->gids);
-      st->has_gids = ok;
-    }
-  else if (key_is (key, key_len, "CapInh"))
-    {
-      bit = SEEN_CAP_INH;
-      ok = parse_hex_value (v, end, &st->cap_inh);
-    }
-  else if (key_is (key, key_len, "CapPrm"))
-    {
-      bit = SEEN_CAP_PRM;
-      ok = parse_hex_value (v, end, &st->cap_prm);
-    }
-  else if (key_is (key, key_len, "CapEff"))
-    {
-      bit = SEEN_CAP_EFF;
-      ok = parse_hex_value (v, end, &st->cap_eff);
-    }
-  else if (key_is (key, key_len, "CapBnd"))
-    {
-      bit = SEEN_CAP_BND;
-      ok = parse_hex_value (v, end, &st->cap_bnd);
-    }
-  else if (key_is (key, key_len, "CapAmb"))
-    {
-      bit = SEEN_CAP_AMB;
-      ok = parse_hex_value (v, end, &st->cap_amb);
-    }
-  else if (key_is (key, key_len, "Kthread"))
-    {
-      const char *s = ma_skip_blanks (v, end);
-      bit = SEEN_KTHREAD;
-      ok = s < end && (*s == '0' || *s == '1') && only_blanks_left (s + 1, end);
-      if (ok)
-        st->kthread = *s - '0';
-    }
-  else if (key_is (key, key_len, "VmRSS"))
-    {
-      bit = SEEN_VMRSS;
-      ok = parse_kb_value (v, end, &st->mem.rss);
-      st->has_mm = ok;
-    }
-  else if (key_is (key, key_len, "VmLck"))
-    {
-      bit = SEEN_VMLCK;
-      ok = parse_kb_value (v, end, &st->vm_lck);
-    }
-  else if (key_is (key, key_len, "RssAnon"))
-    {
-      bit = SEEN_RSSANON;
-      ok = parse_kb_value (v, end, &st->mem.anon);
-    }
-  else if (key_is (key, key_len, "VmSwap"))
-    {
-      bit = SEEN_VMSWAP;
-      ok = parse_kb_value (v, end, &st->mem.swap);
-    }
-  else
+  /* Each step returns the key's SEEN_ bit and in *ok whether its value was
+   * well-formed, or 0 when the key is not one of its own. */
+  bit = parse_identity_field (key, key_len, v, end, st, &ok);
+  if (bit == 0)
+    bit = parse_caps_field (key, key_len, v, end, st, &ok);
+  if (bit == 0)
+    bit = parse_memory_field (key, key_len, v, end, st, &ok);
+  if (bit == 0)
     return TRUE;
 
   if (*seen & bit)
