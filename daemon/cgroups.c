@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 #include "cgroups.h"
+#include "ma-dbus-names.h"
 
 /* Pure cgroup2 systems mount it here, hybrid ones at unified/ (systemd
- * keeps the same tree there as in name=systemd). */
-static const char *const cgroup2_roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+ * keeps the same tree there as in name=systemd): the clients' rule too. */
+static const char *const cgroup2_roots[] = { MA_CGROUP2_ROOT, MA_CGROUP2_ROOT_HYBRID };
 
 gboolean
 ma_cgroup_path_check (const char *path, GError **error)
@@ -82,7 +83,8 @@ open_root (GError **error)
       close (fd);
     }
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
-               "No cgroup2 hierarchy is mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified.");
+               "No cgroup2 hierarchy is mounted at " MA_CGROUP2_ROOT " or " MA_CGROUP2_ROOT_HYBRID
+               ".");
   return -1;
 }
 
