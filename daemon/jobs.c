@@ -366,6 +366,7 @@ apply_grants (MaJob *job, guint *out_authorized, guint *out_refused)
           continue;
         }
       (*out_refused)++;
+      t->authorized = FALSE;
       g_autofree char *message = g_strdup_printf (
           "You are not authorized to %s process %u (%s needed).",
           job->reclaim ? "reclaim memory of" : "inspect", t->pid, need_action (need));
