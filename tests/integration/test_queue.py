@@ -137,6 +137,31 @@ class PolkitWaitTest(MaTestCase):
             with self.assertRaisesCallError(ACCESS_DENIED):
                 self.call_finish(proc)
 
+    def test_calls_waiting_for_polkit_count_against_the_bounds(self):
+        # Each gave its place back, so the next one found a place free:
+        # still, one running and one waiting is all MaxJobsPerUser=1 and
+        # MaxQueuedPerUser=1 let a user have.
+        mock = self.start_polkit_mock()
+        mock.SetAllowed('(as)', [RECLAIM_OWN])
+        mock.SimulateHangActions('(as)', [RECLAIM_OTHER])
+        self.start_daemon(config={'Daemon': {'MaxJobsPerUser': '1', 'MaxQueuedPerUser': '1'}})
+        alice, bob = self.add_user(), self.add_user()
+        t = self.spawn_target(bob)
+        hung = []
+        for n in (1, 2):
+            hung.append(self.call_async(alice, 'Reclaim', [t.pid], 'cold', interactive=True,
+                                        timeout=120))
+            wait_log(self, 'asking polkit', n)
+        with self.assertRaisesCallError(BUSY) as cm:
+            self.call(alice, 'Reclaim', [t.pid], 'cold', interactive=True)
+        self.assertIn('MaxQueuedPerUser', cm.exception.message)
+        # Bob's calls are his own share.
+        self.assertEqual(self.call(bob, 'Reclaim', [t.pid], 'cold')[0]['status'], 'ok')
+        mock.ReleaseHangingCalls()
+        for proc in hung:
+            with self.assertRaisesCallError(ACCESS_DENIED):
+                self.call_finish(proc)
+
 
 class ServiceFdsTest(MaTestCase):
     """As the shipped unit runs the daemon: its user, capabilities and
