@@ -100,6 +100,28 @@ class QueueTest(MaTestCase):
         # Only the holder's target was ever planned.
         self.assertEqual(stats['targets'], 1)
 
+    def test_waiting_pidfd_calls_hold_only_their_pidfds(self):
+        # A call's message keeps its fd list until the reply: the daemon
+        # takes the pidfds out of it, so a waiting call of 16 pidfds holds
+        # 16 descriptors (memadvised(8), "File descriptors"), not 32.
+        self.start_polkitd()
+        self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
+        alice = self.add_user()
+        ta, tb = self.spawn_target(alice), self.spawn_target(alice)
+        holder = hold(self, alice, ta, 30)
+        baseline = daemon_fds(self)
+        waiting = [self.call_async(alice, 'PlanPidfds', [tb.pid] * 16, 'cold', timeout=120)
+                   for _ in range(4)]
+        wait_log(self, 'waits its turn', 4)
+        held = daemon_fds(self) - baseline
+        self.assertGreaterEqual(held, 4 * 16)
+        self.assertLessEqual(held, 4 * 16 + 8)
+        ma_harness._kill(holder)
+        for proc in waiting:
+            results = self.call_finish(proc)['value'][0]
+            self.assertEqual([(r['pid'], r['status']) for r in results], [(tb.pid, 'ok')])
+        self.assertLessEqual(daemon_fds(self), baseline + 8)
+
 
 class PolkitWaitTest(MaTestCase):
 
