@@ -211,6 +211,12 @@ class SessionTest(SessionTestCase):
         self.assertGreaterEqual(time.monotonic() - start, 2.5)
         self.wait_for_log('Reclaimed org.example.App (background)')
         self.assertGreater(self.statistics()['advised-bytes-cold'], 0)
+        # By its cgroup: memadvised lists the app's processes itself, so no
+        # pid the agent read (and no pidfd) passes between them.
+        log = self.daemon_log_text()
+        self.assertIn('ReclaimCgroup from', log)
+        self.assertNotIn('Reclaim from', log)
+        self.assertNotIn('ReclaimPidfds from', log)
 
     def test_app_in_background_before_the_agent_started_is_reclaimed(self):
         _, path = self.add_app()
