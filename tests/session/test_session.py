@@ -449,6 +449,18 @@ class SessionTest(SessionTestCase):
         self.assertEqual(r.returncode, 2, r.stdout)
         self.assertIn('Mode=dontneed', r.stdout)
 
+    def test_arguments_are_printed_back_without_control_characters(self):
+        for args, shown in ((['\x1b[2J\x1b[31mX\x07'], 'Unexpected argument'),
+                            (['--\x1b]0;pwned\x07'], 'Unknown option')):
+            with self.subTest(args=args):
+                r = subprocess.run([agent_binary()] + args, env=self.session_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   universal_newlines=True, timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(shown, r.stderr)
+                self.assertNotIn('\x1b', r.stderr)
+                self.assertNotIn('\x07', r.stderr)
+
     # -- mocks -------------------------------------------------------------
 
     def start_screensaver(self):
