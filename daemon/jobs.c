@@ -495,7 +495,8 @@ prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   /* Polkit may take minutes (a person typing a password): meanwhile the
-   * call holds no place, no file descriptor and no JobTimeout. */
+   * call holds no place, no file descriptor of its targets (a pidfd call
+   * keeps the pidfds it was given) and no JobTimeout. */
   ma_job_close_targets (job);
   ma_job_deadline_stop (job);
   job->state = MA_JOB_AUTHORIZING;
