@@ -327,6 +327,10 @@ ma_job_reopen_targets (MaJob *job)
           g_clear_pointer (&t->target, ma_target_free);
           continue;
         }
+      /* Polkit's yes was for what the process was; what it is now is
+       * authorized anew (apply_grants()), and until then the caller
+       * learns of it only what its /proc shows. */
+      t->authorized = FALSE;
       if (see_target (job, t))
         classify_target (job, t);
     }

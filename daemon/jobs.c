@@ -366,6 +366,7 @@ apply_grants (MaJob *job, guint *out_authorized, guint *out_refused)
           continue;
         }
       (*out_refused)++;
+      t->authorized = FALSE;
       g_autofree char *message = g_strdup_printf (
           "You are not authorized to %s process %u (%s needed).",
           job->reclaim ? "reclaim memory of" : "inspect", t->pid, need_action (need));
@@ -494,7 +495,8 @@ prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     }
 
   /* Polkit may take minutes (a person typing a password): meanwhile the
-   * call holds no place, no file descriptor and no JobTimeout. */
+   * call holds no place, no file descriptor of its targets (a pidfd call
+   * keeps the pidfds it was given) and no JobTimeout. */
   ma_job_close_targets (job);
   ma_job_deadline_stop (job);
   job->state = MA_JOB_AUTHORIZING;

@@ -187,8 +187,8 @@ load_settings (const char *config_path)
 
 /* What the configuration may hold open (memadvised(8), LIMITS AND
  * JOBS): the soft limit is raised to it where the hard one allows, and
- * MaxJobs lowered to what the limit holds where it does not, so that a
- * call never fails for want of a file descriptor. */
+ * MaxJobs (then MaxQueued) lowered to what the limit holds where it does
+ * not, so that a call never fails for want of a file descriptor. */
 static void
 fit_fd_budget (MaSettings *settings)
 {
@@ -205,8 +205,9 @@ fit_fd_budget (MaSettings *settings)
     }
   if (ma_settings_fit_fd_limit (settings, limit.rlim_cur))
     g_warning ("The file descriptor limit (%" G_GUINT64_FORMAT ") is below the %" G_GUINT64_FORMAT
-               " that MaxJobs needs: running %u calls at once instead",
-               (guint64) limit.rlim_cur, budget, settings->max_jobs);
+               " that MaxJobs and MaxQueued need: running %u calls at once instead, with at most "
+               "%u waiting",
+               (guint64) limit.rlim_cur, budget, settings->max_jobs, settings->max_queued);
 }
 
 /* What every call shares: the context, and what the kernel offers. */

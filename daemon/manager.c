@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <gio/gunixfdlist.h>
+#include <unistd.h>
 
 #include "cgroups.h"
 #include "ma-dbus-error.h"
@@ -57,13 +58,42 @@ refuse_call (MaManager *self, GDBusMethodInvocation *invocation, const char *met
   return FALSE;
 }
 
+/* The file descriptors @invocation's message carries, taken out of it
+ * (*@out_n of them), NULL for none. A message keeps its fd list until the
+ * call is answered, and a call may wait minutes in the queue or for
+ * polkit: taken, it holds only the pidfds it keeps (memadvised(8), "File
+ * descriptors"), and a plain call whose message carries some holds none. */
+static int *
+steal_message_fds (GDBusMethodInvocation *invocation, gint *out_n)
+{
+  GUnixFDList *fd_list
+      = g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (invocation));
+
+  *out_n = 0;
+  if (fd_list == NULL || g_unix_fd_list_get_length (fd_list) == 0)
+    return NULL;
+  return g_unix_fd_list_steal_fds (fd_list, out_n);
+}
+
+static void
+close_fds (int *fds, gint n)
+{
+  for (gint i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  g_free (fds);
+}
+
 static gboolean
 handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim, GVariant *pids,
                const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
+  gint n_fds;
+  int *fds = steal_message_fds (invocation, &n_fds);
   MaRequest *request;
 
+  close_fds (fds, n_fds);
   request = ma_request_parse (pids, mode, options, self->context->settings, &error);
   if (refuse_call (self, invocation, reclaim ? "Reclaim" : "Plan", &request, error))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -85,24 +115,17 @@ handle_reclaim (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation, GVa
   return handle_advise (MA_MANAGER (object), invocation, TRUE, pids, mode, options);
 }
 
-/* Takes the pidfds of @request's handles from @fd_list; FALSE with an
+/* Moves the pidfds of @request's handles from @fds into it; FALSE with an
  * InvalidArgs when one is not a pidfd. */
 static gboolean
-take_pidfds (MaRequest *request, GUnixFDList *fd_list, GError **error)
+take_pidfds (MaRequest *request, int *fds, GError **error)
 {
   for (guint i = 0; i < request->handles->len; i++)
     {
       gint32 handle = g_array_index (request->handles, gint32, i);
-      g_autoptr (GError) local_error = NULL;
-      int fd = g_unix_fd_list_get (fd_list, handle, &local_error);
+      int fd = fds[handle];
 
-      if (fd < 0)
-        {
-          g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                       "Argument pidfds: handle %d cannot be taken: %s", handle,
-                       local_error->message);
-          return FALSE;
-        }
+      fds[handle] = -1;
       g_array_append_val (request->pidfds, fd);
       if (!ma_pidfd_check (fd, NULL))
         {
@@ -116,15 +139,18 @@ take_pidfds (MaRequest *request, GUnixFDList *fd_list, GError **error)
 
 static gboolean
 handle_advise_pidfds (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim,
-                      GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
+                      GVariant *pidfds, const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
-  guint n_fds = fd_list != NULL ? (guint) g_unix_fd_list_get_length (fd_list) : 0;
+  gint n_fds;
+  int *fds = steal_message_fds (invocation, &n_fds);
   MaRequest *request;
 
-  request = ma_request_parse_pidfds (pidfds, n_fds, mode, options, self->context->settings, &error);
-  if (request != NULL && !take_pidfds (request, fd_list, &error))
+  request = ma_request_parse_pidfds (pidfds, (guint) n_fds, mode, options, self->context->settings,
+                                     &error);
+  if (request != NULL && !take_pidfds (request, fds, &error))
     g_clear_pointer (&request, ma_request_free);
+  close_fds (fds, n_fds);
   if (refuse_call (self, invocation, reclaim ? "ReclaimPidfds" : "PlanPidfds", &request, error))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   ma_job_start (self->context, g_object_ref (invocation), reclaim, request, NULL);
@@ -135,16 +161,14 @@ static gboolean
 handle_plan_pidfds (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation,
                     GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
 {
-  return handle_advise_pidfds (MA_MANAGER (object), invocation, FALSE, fd_list, pidfds, mode,
-                               options);
+  return handle_advise_pidfds (MA_MANAGER (object), invocation, FALSE, pidfds, mode, options);
 }
 
 static gboolean
 handle_reclaim_pidfds (MaDBusMemAdvise1 *object, GDBusMethodInvocation *invocation,
                        GUnixFDList *fd_list, GVariant *pidfds, const char *mode, GVariant *options)
 {
-  return handle_advise_pidfds (MA_MANAGER (object), invocation, TRUE, fd_list, pidfds, mode,
-                               options);
+  return handle_advise_pidfds (MA_MANAGER (object), invocation, TRUE, pidfds, mode, options);
 }
 
 static gboolean
@@ -152,8 +176,11 @@ handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboole
                       const char *cgroup, const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
+  gint n_fds;
+  int *fds = steal_message_fds (invocation, &n_fds);
   MaRequest *request;
 
+  close_fds (fds, n_fds);
   request = ma_request_parse_options (mode, options, self->context->settings, &error);
   if (request != NULL && !ma_cgroup_path_check (cgroup, &error))
     g_clear_pointer (&request, ma_request_free);

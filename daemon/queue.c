@@ -157,6 +157,22 @@ ma_queue_admit (MaQueue *queue, uid_t uid, gpointer data, MaQueueItem **out_item
         }
     }
 
+  /* Calls that gave their place back (polkit) wait too: however their
+   * places came free, a uid holds at most max_running_per_uid +
+   * max_waiting_per_uid calls and all at most max_running + max_waiting,
+   * each with what its message carries (up to 16 pidfds). */
+  if (owner->running + g_queue_get_length (&owner->items)
+      >= queue->max_running_per_uid + queue->max_waiting_per_uid)
+    {
+      drop_uid_if_idle (queue, owner);
+      return MA_QUEUE_FULL_FOR_UID;
+    }
+  if (queue->running + queue->waiting >= queue->max_running + queue->max_waiting)
+    {
+      drop_uid_if_idle (queue, owner);
+      return MA_QUEUE_FULL;
+    }
+
   item = g_new0 (MaQueueItem, 1);
   item->owner = owner;
   item->data = data;

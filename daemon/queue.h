@@ -13,7 +13,10 @@ G_BEGIN_DECLS
  * is refused past max_waiting_per_uid waiting calls of the uid or
  * max_waiting of all. A call may give its place back while it waits for
  * something else (polkit): it then waits, but is not ready, until
- * resumed, and keeps its turn among its uid's calls.
+ * resumed, and keeps its turn among its uid's calls. Such calls count
+ * too: a uid never has more than max_running_per_uid +
+ * max_waiting_per_uid calls admitted, nor all uids more than max_running
+ * + max_waiting, however many gave their places back.
  *
  * No bus, no threads: the daemon calls it from its main loop. */
 typedef struct _MaQueue MaQueue;

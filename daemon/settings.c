@@ -40,20 +40,31 @@ static const char *const protect_keys[] = { "Names", "Cgroups", NULL };
 guint64
 ma_settings_fd_budget (const MaSettings *settings)
 {
-  return MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES + (guint64) settings->max_jobs * MA_FDS_PER_JOB;
+  return MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES + (guint64) settings->max_jobs * MA_FDS_PER_JOB
+         + (guint64) settings->max_queued * MA_FDS_PER_WAITING_CALL;
 }
 
 gboolean
 ma_settings_fit_fd_limit (MaSettings *settings, guint64 limit)
 {
+  guint64 fixed = MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES;
+  guint64 waiting = (guint64) settings->max_queued * MA_FDS_PER_WAITING_CALL;
   guint fit = 1;
 
   if (ma_settings_fd_budget (settings) <= limit)
     return FALSE;
-  if (limit > MA_FDS_OWN + MA_OBSERVATION_MAX_ENTRIES)
-    fit = MAX (1, (limit - MA_FDS_OWN - MA_OBSERVATION_MAX_ENTRIES) / MA_FDS_PER_JOB);
+  if (limit > fixed + waiting)
+    fit = MAX (1, (limit - fixed - waiting) / MA_FDS_PER_JOB);
   settings->max_jobs = MIN (settings->max_jobs, fit);
   settings->max_jobs_per_user = MIN (settings->max_jobs_per_user, settings->max_jobs);
+  /* Not even one call beside the waiting ones: fewer may wait. */
+  if (ma_settings_fd_budget (settings) > limit)
+    {
+      guint64 left = limit > fixed + MA_FDS_PER_JOB ? limit - fixed - MA_FDS_PER_JOB : 0;
+
+      settings->max_queued = (guint) MIN (settings->max_queued, left / MA_FDS_PER_WAITING_CALL);
+      settings->max_queued_per_user = MIN (settings->max_queued_per_user, settings->max_queued);
+    }
   return TRUE;
 }
 

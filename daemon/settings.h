@@ -30,16 +30,22 @@ typedef struct
 
 /* The file descriptors a daemon with @settings may hold at once
  * (memadvised(8), LIMITS): its own, a pidfd for each process whose
- * knowledge it keeps, and per running call two for each of its targets
- * (a pidfd and the /proc/PID directory) and those its planning and a
- * cgroup walk open. Calls waiting in the queue or for polkit hold none. */
+ * knowledge it keeps, per running call two for each of its targets (a
+ * pidfd and the /proc/PID directory) and those its planning and a cgroup
+ * walk open, and per waiting call (for its turn or for polkit) the pidfds
+ * it was given, at most MA_DBUS_MAX_PIDFDS. The queue admits at most
+ * MaxJobs + MaxQueued calls, so at most MaxQueued of them wait while
+ * MaxJobs run; a running call's own pidfds are within MA_FDS_PER_JOB. */
 #define MA_FDS_OWN 64
 #define MA_FDS_PER_TARGET 2
 #define MA_FDS_PER_JOB_WORK 320
 #define MA_FDS_PER_JOB (MA_FDS_PER_TARGET * MA_DBUS_MAX_PIDS + MA_FDS_PER_JOB_WORK)
+#define MA_FDS_PER_WAITING_CALL MA_DBUS_MAX_PIDFDS
 guint64 ma_settings_fd_budget (const MaSettings *settings);
 /* Lowers MaxJobs (and MaxJobsPerUser) until the budget fits @limit
- * (RLIMIT_NOFILE), to 1 at least; returns whether it had to. */
+ * (RLIMIT_NOFILE), to 1 at least, then MaxQueued (and MaxQueuedPerUser)
+ * if even one call does not fit beside the waiting ones; returns whether
+ * it had to. */
 gboolean ma_settings_fit_fd_limit (MaSettings *settings, guint64 limit);
 
 MaSettings *ma_settings_new (void);

@@ -60,9 +60,12 @@ parse_args (int argc, char **argv, char **config_path, gboolean *verbose)
   g_option_context_set_summary (context, "Reclaim memory of the apps in the background of this "
                                          "desktop session through memadvised.");
   g_option_context_add_main_entries (context, entries, NULL);
+  /* The arguments are printed back printable, as all human output. */
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      g_printerr ("%s\n", error->message);
+      g_autofree char *message = ma_client_printable (error->message);
+
+      g_printerr ("%s\n", message);
       return 2;
     }
   if (version)
@@ -72,7 +75,9 @@ parse_args (int argc, char **argv, char **config_path, gboolean *verbose)
     }
   if (argc > 1)
     {
-      g_printerr ("Unexpected argument “%s”.\n", argv[1]);
+      g_autofree char *argument = ma_client_printable (argv[1]);
+
+      g_printerr ("Unexpected argument “%s”.\n", argument);
       return 2;
     }
   return -1;

@@ -18,6 +18,8 @@ from ma_harness import MaTestCase, Target
 MiB = 1024 * 1024
 ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
 INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
+RECLAIM_OWN = 'org.memadvise.reclaim-own'
+RECLAIM_OTHER = 'org.memadvise.reclaim-other'
 CAP_SETGID, CAP_SETUID = 6, 7
 # Every key a results entry always has, with what an entry of a process
 # that was never read holds.
@@ -170,6 +172,72 @@ class OwnProcessBecomesRootTest(IdentityTestCase):
         self.mock.ReleaseHangingCalls()
         r = self.call_finish(proc)['value'][0][0]
         self.assertNothingOf(r, 'org.memadvise.reclaim-other needed')
+
+
+class ReopenedTargetTest(IdentityTestCase):
+    """A call that waits for polkit closes its targets and opens them again
+    once authorized (memadvised(8), LIMITS AND JOBS): what the pid or the
+    pidfd names then is classified and authorized anew."""
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.start_polkit_mock()
+        self.mock.SetAllowed('(as)', [RECLAIM_OWN])
+        self.mock.SimulateHangActions('(as)', [RECLAIM_OWN])
+        self.start_daemon()
+
+    def waiting_call(self, method, target, **extra):
+        proc = self.call_async(self.alice, method, [target.pid], 'cold',
+                               {'percent': ('u', 100)}, **extra)
+        self.assertTrue(ma_harness.wait_hanging(self.mock), 'the daemon asked polkit nothing')
+        return proc
+
+    def root_process_with_pid(self, pid):
+        """A new process of root's that has @pid, which an exited process
+        had."""
+        for _ in range(20):
+            with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+                f.write(str(pid - 1))
+            new = self.target(None)
+            if new.pid == pid:
+                return new
+            new.kill()
+        self.fail('pid %d was never reused in 20 attempts' % pid)
+
+    def assertExitedWhileWaiting(self, method):
+        own = self.target(self.alice)
+        pid = own.pid
+        proc = self.waiting_call(method, own)
+        own.kill()
+        new = self.root_process_with_pid(pid)
+        self.mock.ReleaseHangingCalls()
+        r = self.call_finish(proc)['value'][0][0]
+        # Never root's process that has the pid now: that one would be
+        # not-authorized (reclaim-other), or advised. The entry is of the
+        # process classified, the caller's.
+        self.assertEqual((r['status'], r['error']), ('failed', 'exited'), r)
+        self.assertIn('exited while the call waited for authorization', r['message'])
+        self.assertEqual((r['advised-bytes'], r['uid']), (0, self.uid_of(self.alice)))
+        self.assertEqual(new.pid, pid)
+
+    def test_pid_whose_process_exits_while_polkit_waits_is_exited(self):
+        self.assertExitedWhileWaiting('Reclaim')
+
+    def test_pidfd_whose_process_exits_while_polkit_waits_is_exited(self):
+        self.assertExitedWhileWaiting('ReclaimPidfds')
+
+    def test_own_process_that_becomes_root_while_polkit_waits_is_shown_as_its_proc_shows(self):
+        # Classified own (reclaim-own, granted), it is root's when opened
+        # again: reclaim-other, not granted. The grant for what it was
+        # shows none of what it is to a caller whose /proc hides it.
+        own = self.target(self.alice)
+        proc = self.waiting_call('Reclaim', own, proc_options='hidepid=noaccess')
+        own.exec(self.setuid_root_target_copy())
+        self.mock.ReleaseHangingCalls()
+        r = self.call_finish(proc)['value'][0][0]
+        self.assertEqual((r['status'], r['error']), ('failed', 'not-authorized'), r)
+        self.assertIn(RECLAIM_OTHER, r['message'])
+        self.assertEqual((r['comm'], r['uid'], r['advised-bytes']), ('', 0xffffffff, 0), r)
 
 
 class SandboxedAppTest(IdentityTestCase):

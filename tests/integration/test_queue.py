@@ -100,6 +100,28 @@ class QueueTest(MaTestCase):
         # Only the holder's target was ever planned.
         self.assertEqual(stats['targets'], 1)
 
+    def test_waiting_pidfd_calls_hold_only_their_pidfds(self):
+        # A call's message keeps its fd list until the reply: the daemon
+        # takes the pidfds out of it, so a waiting call of 16 pidfds holds
+        # 16 descriptors (memadvised(8), "File descriptors"), not 32.
+        self.start_polkitd()
+        self.start_daemon(config={'Daemon': {'MaxJobs': '1'}})
+        alice = self.add_user()
+        ta, tb = self.spawn_target(alice), self.spawn_target(alice)
+        holder = hold(self, alice, ta, 30)
+        baseline = daemon_fds(self)
+        waiting = [self.call_async(alice, 'PlanPidfds', [tb.pid] * 16, 'cold', timeout=120)
+                   for _ in range(4)]
+        wait_log(self, 'waits its turn', 4)
+        held = daemon_fds(self) - baseline
+        self.assertGreaterEqual(held, 4 * 16)
+        self.assertLessEqual(held, 4 * 16 + 8)
+        ma_harness._kill(holder)
+        for proc in waiting:
+            results = self.call_finish(proc)['value'][0]
+            self.assertEqual([(r['pid'], r['status']) for r in results], [(tb.pid, 'ok')])
+        self.assertLessEqual(daemon_fds(self), baseline + 8)
+
 
 class PolkitWaitTest(MaTestCase):
 
@@ -134,6 +156,31 @@ class PolkitWaitTest(MaTestCase):
         mock.SimulateHangActions('(as)', [])
         mock.ReleaseHangingCalls()
         for proc in hung[2:]:
+            with self.assertRaisesCallError(ACCESS_DENIED):
+                self.call_finish(proc)
+
+    def test_calls_waiting_for_polkit_count_against_the_bounds(self):
+        # Each gave its place back, so the next one found a place free:
+        # still, one running and one waiting is all MaxJobsPerUser=1 and
+        # MaxQueuedPerUser=1 let a user have.
+        mock = self.start_polkit_mock()
+        mock.SetAllowed('(as)', [RECLAIM_OWN])
+        mock.SimulateHangActions('(as)', [RECLAIM_OTHER])
+        self.start_daemon(config={'Daemon': {'MaxJobsPerUser': '1', 'MaxQueuedPerUser': '1'}})
+        alice, bob = self.add_user(), self.add_user()
+        t = self.spawn_target(bob)
+        hung = []
+        for n in (1, 2):
+            hung.append(self.call_async(alice, 'Reclaim', [t.pid], 'cold', interactive=True,
+                                        timeout=120))
+            wait_log(self, 'asking polkit', n)
+        with self.assertRaisesCallError(BUSY) as cm:
+            self.call(alice, 'Reclaim', [t.pid], 'cold', interactive=True)
+        self.assertIn('MaxQueuedPerUser', cm.exception.message)
+        # Bob's calls are his own share.
+        self.assertEqual(self.call(bob, 'Reclaim', [t.pid], 'cold')[0]['status'], 'ok')
+        mock.ReleaseHangingCalls()
+        for proc in hung:
             with self.assertRaisesCallError(ACCESS_DENIED):
                 self.call_finish(proc)
 

@@ -211,6 +211,12 @@ class SessionTest(SessionTestCase):
         self.assertGreaterEqual(time.monotonic() - start, 2.5)
         self.wait_for_log('Reclaimed org.example.App (background)')
         self.assertGreater(self.statistics()['advised-bytes-cold'], 0)
+        # By its cgroup: memadvised lists the app's processes itself, so no
+        # pid the agent read (and no pidfd) passes between them.
+        log = self.daemon_log_text()
+        self.assertIn('ReclaimCgroup from', log)
+        self.assertNotIn('Reclaim from', log)
+        self.assertNotIn('ReclaimPidfds from', log)
 
     def test_app_in_background_before_the_agent_started_is_reclaimed(self):
         _, path = self.add_app()
@@ -442,6 +448,18 @@ class SessionTest(SessionTestCase):
                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stdout)
         self.assertIn('Mode=dontneed', r.stdout)
+
+    def test_arguments_are_printed_back_without_control_characters(self):
+        for args, shown in ((['\x1b[2J\x1b[31mX\x07'], 'Unexpected argument'),
+                            (['--\x1b]0;pwned\x07'], 'Unknown option')):
+            with self.subTest(args=args):
+                r = subprocess.run([agent_binary()] + args, env=self.session_env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   universal_newlines=True, timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(shown, r.stderr)
+                self.assertNotIn('\x1b', r.stderr)
+                self.assertNotIn('\x07', r.stderr)
 
     # -- mocks -------------------------------------------------------------
 

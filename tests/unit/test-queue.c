@@ -189,6 +189,31 @@ test_queue_suspended_call_holds_no_place (void)
   g_assert_cmpuint (finish (queue, item, NULL), ==, 0);
 }
 
+/* Calls that gave their place back (waiting for polkit) count against
+ * the bounds: the places they left do not let a uid, or all, pile up
+ * calls without end. */
+static void
+test_queue_suspended_calls_count_against_the_bounds (void)
+{
+  g_autoptr (MaQueue) queue = ma_queue_new (2, 1, 2, 3);
+  MaQueueItem *item;
+
+  /* Alice: one running and two waiting at most, places free or not. */
+  for (guint call = 1; call <= 3; call++)
+    {
+      item = admit (queue, ALICE, call, MA_QUEUE_RUN);
+      ma_queue_suspend (queue, item);
+    }
+  g_assert_cmpuint (ma_queue_get_n_running (queue), ==, 0);
+  admit (queue, ALICE, 4, MA_QUEUE_FULL_FOR_UID);
+  /* In all: two running and three waiting at most. */
+  item = admit (queue, BOB, 5, MA_QUEUE_RUN);
+  ma_queue_suspend (queue, item);
+  admit (queue, CAROL, 6, MA_QUEUE_RUN);
+  admit (queue, ROOT, 7, MA_QUEUE_FULL);
+  g_assert_cmpuint (ma_queue_get_n_waiting (queue), ==, 4);
+}
+
 /* A waiting call whose caller left goes; those behind it move up. */
 static void
 test_queue_waiting_call_removed (void)
@@ -219,6 +244,8 @@ main (int argc, char **argv)
                    test_queue_without_waiting_refuses_what_cannot_start);
   g_test_add_func ("/queue/suspended-call-holds-no-place",
                    test_queue_suspended_call_holds_no_place);
+  g_test_add_func ("/queue/suspended-calls-count-against-the-bounds",
+                   test_queue_suspended_calls_count_against_the_bounds);
   g_test_add_func ("/queue/waiting-call-removed", test_queue_waiting_call_removed);
   return g_test_run ();
 }

@@ -229,33 +229,46 @@ test_settings_values_of_the_wrong_kind_are_refused (void)
 }
 
 /* The shipped unit's LimitNOFILE= holds the default configuration's
- * budget; a limit that cannot hold it lowers MaxJobs to what fits. */
+ * budget, waiting pidfd calls included; a limit that cannot hold it
+ * lowers MaxJobs to what fits, then MaxQueued. */
 static void
 test_settings_fd_budget_fits_the_unit_or_lowers_max_jobs (void)
 {
   g_autoptr (MaSettings) s = ma_settings_new ();
   guint64 budget = ma_settings_fd_budget (s);
 
-  /* Four calls of 1024 targets, the kept pidfds and the daemon's own. */
-  g_assert_cmpuint (budget, ==, 64 + 4096 + 4 * (2 * 1024 + 320));
+  /* Four calls of 1024 targets, 64 waiting calls of 16 pidfds each, the
+   * kept pidfds and the daemon's own. */
+  g_assert_cmpuint (budget, ==, 64 + 4096 + 4 * (2 * 1024 + 320) + 64 * 16);
   g_assert_cmpuint (budget, <=, 16384);
   g_assert_false (ma_settings_fit_fd_limit (s, 16384));
   g_assert_cmpuint (s->max_jobs, ==, 4);
+  g_assert_cmpuint (s->max_queued, ==, 64);
 
   /* A soft limit of 8192: only one call of 1024 targets fits beside the
    * rest... and always one. */
   g_assert_true (ma_settings_fit_fd_limit (s, 8192));
   g_assert_cmpuint (s->max_jobs, ==, 1);
   g_assert_cmpuint (s->max_jobs_per_user, ==, 1);
+  g_assert_cmpuint (s->max_queued, ==, 64);
   g_assert_cmpuint (ma_settings_fd_budget (s), <=, 8192);
+
+  /* Room for one call and 10 waiting ones. */
+  g_assert_true (ma_settings_fit_fd_limit (s, 64 + 4096 + 2 * 1024 + 320 + 10 * 16));
+  g_assert_cmpuint (s->max_jobs, ==, 1);
+  g_assert_cmpuint (s->max_queued, ==, 10);
+  g_assert_cmpuint (s->max_queued_per_user, ==, 10);
   g_assert_true (ma_settings_fit_fd_limit (s, 1024));
   g_assert_cmpuint (s->max_jobs, ==, 1);
+  g_assert_cmpuint (s->max_queued, ==, 0);
 
   s->max_jobs = 10;
   s->max_jobs_per_user = 10;
-  g_assert_true (ma_settings_fit_fd_limit (s, 64 + 4096 + 3 * (2 * 1024 + 320)));
+  s->max_queued = 8;
+  g_assert_true (ma_settings_fit_fd_limit (s, 64 + 4096 + 3 * (2 * 1024 + 320) + 8 * 16));
   g_assert_cmpuint (s->max_jobs, ==, 3);
   g_assert_cmpuint (s->max_jobs_per_user, ==, 3);
+  g_assert_cmpuint (s->max_queued, ==, 8);
 }
 
 int
