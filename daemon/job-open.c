@@ -306,8 +306,8 @@ ma_job_reopen_targets (MaJob *job)
         continue;
       /* It was there when classified: gone now, or another process with
        * its pid (pid and start time name one process for as long as the
-       * system runs), it exited while the call waited. */
-      /* From the caller's pidfd again where it gave one. */
+       * system runs), it exited while the call waited. From the caller's
+       * pidfd again where it gave one. */
       if (job->request->pidfds != NULL)
         t->target = ma_target_open_pidfd (g_array_index (job->request->pidfds, int, i), &error);
       else
@@ -331,7 +331,18 @@ ma_job_reopen_targets (MaJob *job)
        * authorized anew (apply_grants()), and until then the caller
        * learns of it only what its /proc shows. */
       t->authorized = FALSE;
-      if (see_target (job, t))
-        classify_target (job, t);
+      if (!see_target (job, t))
+        continue;
+      /* A cgroup's member that left it meanwhile is not one any more. */
+      if (job->request->cgroup != NULL && !still_in_cgroup (t->target, job->request->cgroup))
+        {
+          g_autofree char *gone
+              = g_strdup_printf ("Process %u left the cgroup while the call waited.", t->pid);
+
+          ma_job_target_fail (t, MA_ERROR_EXITED, gone);
+          g_clear_pointer (&t->target, ma_target_free);
+          continue;
+        }
+      classify_target (job, t);
     }
 }

@@ -308,5 +308,36 @@ class CgroupSwapTest(CgroupTestCase):
         self.assertEqual([t.checksum('a') for t in targets], sums)
 
 
+class CgroupReopenTest(CgroupTestCase):
+    """A cgroup call that waits for polkit opens its members again once
+    authorized: one that left the cgroup meanwhile is not one any more."""
+
+    def setUp(self):
+        super().setUp()
+        self.mock = self.start_polkit_mock()
+        self.mock.SetAllowed('(as)', ['org.memadvise.reclaim-own'])
+        self.mock.SimulateHangActions('(as)', ['org.memadvise.reclaim-own'])
+        self.start_daemon()
+        self.alice = self.add_user()
+        self.top = self.make_cgroup()
+
+    def test_member_that_leaves_the_cgroup_while_polkit_waits_is_left_alone(self):
+        inside = self.make_cgroup(self.top + '/in')
+        away = self.make_cgroup(self.top + '/away')
+        stays, leaves = self.target(self.alice, inside), self.target(self.alice, inside)
+        proc = self.call_async(self.alice, 'ReclaimCgroup', mode='cold', cgroup=inside,
+                               options={'percent': ('u', 100)})
+        self.assertTrue(ma_harness.wait_hanging(self.mock), 'the daemon asked polkit nothing')
+        self.move(leaves, away)
+        self.mock.ReleaseHangingCalls()
+        by_pid = {r['pid']: r for r in self.call_finish(proc)['value'][0]}
+        self.assertEqual(sorted(by_pid), sorted([stays.pid, leaves.pid]))
+        self.assertEqual(by_pid[stays.pid]['status'], 'ok', by_pid[stays.pid].get('message'))
+        self.assertGreaterEqual(by_pid[stays.pid]['advised-bytes'], 8 * MiB)
+        r = by_pid[leaves.pid]
+        self.assertEqual((r['status'], r['error'], r['advised-bytes']), ('failed', 'exited', 0))
+        self.assertIn('left the cgroup while the call waited', r['message'])
+
+
 if __name__ == '__main__':
     ma_harness.main()
