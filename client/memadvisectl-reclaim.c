@@ -79,6 +79,8 @@ build_options (const Run *run)
     g_variant_builder_add (&builder, "{sv}", "min-idle", g_variant_new_uint32 (options->min_idle));
   if (options->has_threads)
     g_variant_builder_add (&builder, "{sv}", "threads", g_variant_new_uint32 (options->threads));
+  if (options->map)
+    g_variant_builder_add (&builder, "{sv}", "map", g_variant_new_boolean (TRUE));
   return g_variant_builder_end (&builder);
 }
 
@@ -324,6 +326,8 @@ print_report (const CtlOptions *options, GVariant *results, GError **error)
 {
   g_autoptr (CtlReport) report = ctl_report_new (options, results);
 
+  report->map_width = ctl_map_terminal_width ();
+  report->map_color = ctl_map_use_color (options->no_color);
   if (options->json)
     {
       if (!ctl_print_json (report, error))

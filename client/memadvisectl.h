@@ -60,6 +60,8 @@ typedef struct
   guint threads; /* 0: one per online CPU */
   gboolean dry_run;
   gboolean verbose;
+  gboolean map;      /* --map: draw each target's map (option map) */
+  gboolean no_color; /* --no-color: plain characters on a terminal too */
   gboolean json;
   gboolean prometheus; /* status --prometheus */
   char *output;        /* status --prometheus --output FILE */
@@ -121,6 +123,55 @@ typedef struct
   guint64 resident;
 } CtlRange;
 
+/* A target's map, as the daemon sent it (memadvised(8), Maps). */
+typedef struct
+{
+  guint64 start;
+  guint64 end;
+  guint n_cells;
+  guint8 *cells; /* the daemon's states, 0 (not present) to 5 (planned) */
+} CtlMapMapping;
+
+typedef struct
+{
+  char *reason; /* as the daemon names it */
+  guint32 count;
+  guint64 bytes;
+} CtlMapIneligible;
+
+typedef struct
+{
+  GArray *mappings; /* CtlMapMapping */
+  guint32 eligible_mappings;
+  gboolean truncated; /* eligible mappings were left out */
+  GArray *ineligible; /* CtlMapIneligible */
+} CtlMap;
+
+/* output-map.c: the map from the daemon's a{sv}; a member of the wrong
+ * type counts as absent. */
+CtlMap *ctl_map_new (GVariant *map);
+void ctl_map_free (CtlMap *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlMap, ctl_map_free)
+/* The character of a state (memadvisectl(1), MAP): '?' for one it does
+ * not know. */
+char ctl_map_char (guint8 state);
+/* The cells of a mapping as characters. */
+char *ctl_map_cells_text (const CtlMapMapping *mapping);
+/* The lines of @map, each @indent spaces in and at most @width columns
+ * wide (a bar of 8 cells at least): one per drawn mapping, address, size
+ * and a bar of cells rescaled to fit, each the state of most of what it
+ * covers (ties to the higher); how many were left out; the mappings that
+ * are not eligible, by reason. With @color, the cells in SGR colours. */
+char *ctl_map_draw (const CtlMap *map, guint width, guint indent, gboolean color);
+/* One line saying what each character means; "advised" for planned after
+ * Reclaim. */
+char *ctl_map_legend (gboolean advised, gboolean color);
+/* Standard output's terminal width, else $COLUMNS, else 80. */
+guint ctl_map_terminal_width (void);
+/* Colours: standard output is a terminal, not @no_color, and NO_COLOR is
+ * unset or empty (no-color.org). */
+gboolean ctl_map_use_color (gboolean no_color);
+
 /* One entry of the daemon's results. Strings are NULL when absent. */
 typedef struct
 {
@@ -148,6 +199,7 @@ typedef struct
   CtlMem after;
   GArray *ranges;            /* CtlRange, or NULL when the daemon sent none */
   gboolean ranges_truncated; /* the daemon listed only the first ranges */
+  CtlMap *map;               /* NULL when the daemon sent none */
 } CtlTarget;
 
 typedef struct
@@ -160,6 +212,9 @@ typedef struct
   guint min_idle;
   guint threads; /* 0: one per online CPU */
   gboolean verbose;
+  gboolean map;       /* --map: the table draws maps, the JSON has them */
+  guint map_width;    /* columns for the table's maps */
+  gboolean map_color; /* the table's maps in colour */
   GPtrArray *targets; /* CtlTarget */
 } CtlReport;
 

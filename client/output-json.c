@@ -28,6 +28,44 @@ mem_object (const CtlMem *mem)
   return object;
 }
 
+/* --map: the daemon's map, each mapping's cells as the characters of the
+ * drawing, unscaled. */
+static cJSON *
+map_object (const CtlMap *map)
+{
+  cJSON *object = cJSON_CreateObject ();
+  cJSON *mappings = cJSON_AddArrayToObject (object, "mappings");
+  cJSON *ineligible;
+
+  for (guint i = 0; i < map->mappings->len; i++)
+    {
+      const CtlMapMapping *m = &g_array_index (map->mappings, CtlMapMapping, i);
+      g_autofree char *start = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", m->start);
+      g_autofree char *end = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", m->end);
+      g_autofree char *cells = ctl_map_cells_text (m);
+      cJSON *item = cJSON_CreateObject ();
+
+      cJSON_AddStringToObject (item, "start", start);
+      cJSON_AddStringToObject (item, "end", end);
+      cJSON_AddStringToObject (item, "cells", cells);
+      cJSON_AddItemToArray (mappings, item);
+    }
+  ctl_json_add_u64 (object, "eligible_mappings", map->eligible_mappings);
+  cJSON_AddBoolToObject (object, "truncated", map->truncated);
+  ineligible = cJSON_AddArrayToObject (object, "ineligible");
+  for (guint i = 0; i < map->ineligible->len; i++)
+    {
+      const CtlMapIneligible *x = &g_array_index (map->ineligible, CtlMapIneligible, i);
+      cJSON *item = cJSON_CreateObject ();
+
+      cJSON_AddStringToObject (item, "reason", x->reason);
+      ctl_json_add_u64 (item, "mappings", x->count);
+      ctl_json_add_u64 (item, "bytes", x->bytes);
+      cJSON_AddItemToArray (ineligible, item);
+    }
+  return object;
+}
+
 static cJSON *
 target_object (const CtlReport *report, const CtlTarget *target)
 {
@@ -76,6 +114,10 @@ target_object (const CtlReport *report, const CtlTarget *target)
         }
       cJSON_AddBoolToObject (object, "ranges_truncated", target->ranges_truncated);
     }
+  if (report->map && target->map != NULL)
+    cJSON_AddItemToObject (object, "map", map_object (target->map));
+  else if (report->map)
+    cJSON_AddNullToObject (object, "map");
   return object;
 }
 

@@ -119,6 +119,28 @@ print_details (const CtlReport *report, const CtlTarget *target, gsize indent)
       }
   if (report->verbose && target->ranges_truncated)
     g_print ("%*s(only the first %u ranges are listed)\n", (int) indent, "", target->ranges->len);
+  if (report->map && target->map != NULL)
+    {
+      g_autofree char *map
+          = ctl_map_draw (target->map, report->map_width, (guint) indent, report->map_color);
+
+      g_print ("%s", map);
+    }
+}
+
+/* After the total, when a map was drawn: what its characters mean. */
+static void
+print_legend (const CtlReport *report)
+{
+  g_autofree char *legend = NULL;
+  gboolean drawn = FALSE;
+
+  for (guint i = 0; i < report->targets->len && report->map; i++)
+    drawn = drawn || ((const CtlTarget *) g_ptr_array_index (report->targets, i))->map != NULL;
+  if (!drawn)
+    return;
+  legend = ctl_map_legend (!report->dry_run, report->map_color);
+  g_print ("%s", legend);
 }
 
 static char *
@@ -264,4 +286,5 @@ ctl_print_table (const CtlReport *report)
   g_print ("%s\n", total->str);
   print_idle (report, planned);
   print_coldness (report);
+  print_legend (report);
 }

@@ -16,6 +16,7 @@ ctl_target_free (CtlTarget *target)
   g_free (target->message);
   g_free (target->coldness_source);
   g_clear_pointer (&target->ranges, g_array_unref);
+  g_clear_pointer (&target->map, ctl_map_free);
   g_free (target);
 }
 
@@ -45,6 +46,7 @@ target_new (GVariant *entry)
 {
   g_autoptr (GVariantDict) dict = g_variant_dict_new (entry);
   g_autoptr (GVariant) ranges = NULL;
+  g_autoptr (GVariant) map = NULL;
   CtlTarget *target = g_new0 (CtlTarget, 1);
   gboolean has_rss = FALSE;
 
@@ -96,6 +98,9 @@ target_new (GVariant *entry)
       if (!g_variant_dict_lookup (dict, "ranges-truncated", "b", &target->ranges_truncated))
         target->ranges_truncated = FALSE;
     }
+  map = g_variant_dict_lookup_value (dict, "map", G_VARIANT_TYPE_VARDICT);
+  if (map != NULL)
+    target->map = ctl_map_new (map);
   return target;
 }
 
@@ -114,6 +119,8 @@ ctl_report_new (const CtlOptions *options, GVariant *results)
   report->min_idle = options->min_idle;
   report->threads = options->threads;
   report->verbose = options->verbose;
+  report->map = options->map;
+  report->map_width = 80;
   report->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_target_free);
 
   g_variant_iter_init (&iter, results);

@@ -319,6 +319,10 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
   MaPlan *plan;
 
   add_knowledge (job, t, &request, &kept, &refaults);
+  /* The maps of a call draw at most MA_RESULTS_MAX_MAP_PER_CALL mappings,
+   * first come: the engine draws no more than the results send. */
+  request.map = job->request->map;
+  request.map_mappings = MIN (MA_RESULTS_MAX_MAP_PER_TARGET, job->map_left);
   if (!enter_target (job, t, gid, &sw))
     return;
   plan = ma_target_plan (t->target, &request, &error);
@@ -333,7 +337,8 @@ plan_target (MaJob *job, MaJobTarget *t, gid_t gid)
   t->plan = plan;
   t->applied = FALSE;
   t->apply = (MaApplyResult){ 0 };
-  still_own (job, t);
+  if (still_own (job, t) && plan->map != NULL)
+    job->map_left -= plan->map->mappings->len;
 }
 
 /* Within enter_target(): reads pagemap with the call's credentials. */

@@ -634,6 +634,7 @@ ma_job_start (MaContext *context, GDBusMethodInvocation *invocation, gboolean re
   job->state = MA_JOB_STARTING;
   job->cancellable = g_cancellable_new ();
   job->started = g_get_monotonic_time ();
+  job->map_left = MA_RESULTS_MAX_MAP_PER_CALL;
   job->deadline_left = (gint64) context->settings->job_timeout * G_USEC_PER_SEC;
   job->interactive
       = (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)

@@ -94,7 +94,8 @@ typedef struct
   gint64 wait_start; /* monotonic: when that wait began */
   guint trials;      /* MA_TRIALS once a target was sampled, else 0 */
   guint trials_done;
-  guint wait_id; /* the main-loop timeout of the current part of the wait */
+  guint wait_id;  /* the main-loop timeout of the current part of the wait */
+  guint map_left; /* option map: mappings the call's maps may still draw */
 } MaJob;
 
 /* Takes over @invocation and @request; replies to the call when done.
@@ -139,14 +140,19 @@ void ma_job_run_engine (MaJob *job);
  * large. With the option ranges, each target lists at most
  * MA_RESULTS_MAX_RANGES_PER_TARGET ranges and a call at most
  * MA_RESULTS_MAX_RANGES_PER_CALL (first come, in request order), and
- * "ranges-truncated" says where some were left out; a message is at most
+ * "ranges-truncated" says where some were left out; with the option map,
+ * each target's map draws at most MA_RESULTS_MAX_MAP_PER_TARGET mappings
+ * and a call's at most MA_RESULTS_MAX_MAP_PER_CALL (the engine draws no
+ * more: job->map_left), and its "truncated" says so; a message is at most
  * MA_RESULTS_MAX_MESSAGE bytes. So a reply is at most
  * MA_RESULTS_MAX_REPLY_SIZE bytes whatever the targets hold (test-results
  * builds the largest), well under the bus's 32 MiB message limit. */
 #define MA_RESULTS_MAX_RANGES_PER_TARGET 16384
 #define MA_RESULTS_MAX_RANGES_PER_CALL 65536
+#define MA_RESULTS_MAX_MAP_PER_TARGET 1024
+#define MA_RESULTS_MAX_MAP_PER_CALL 4096
 #define MA_RESULTS_MAX_MESSAGE 1024
-#define MA_RESULTS_MAX_REPLY_SIZE (4 * 1024 * 1024)
+#define MA_RESULTS_MAX_REPLY_SIZE (8 * 1024 * 1024)
 GVariant *ma_job_build_results (MaJob *job);
 /* "ok", "skipped" or "failed", as the results and statistics say. */
 const char *ma_job_target_status (const MaJobTarget *t);

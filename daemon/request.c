@@ -153,6 +153,12 @@ parse_options (GVariant *options, const MaSettings *settings, MaRequest *request
             return FALSE;
           request->ranges = g_variant_get_boolean (value);
         }
+      else if (g_str_equal (key, "map"))
+        {
+          if (!check_type (key, value, G_VARIANT_TYPE_BOOLEAN, error))
+            return FALSE;
+          request->map = g_variant_get_boolean (value);
+        }
       else if (g_str_equal (key, "order"))
         {
           const char *order;

@@ -25,6 +25,7 @@ typedef struct
   guint percent;
   guint64 max_bytes;
   gboolean ranges;
+  gboolean map; /* each target's map (MaMap) in its results */
   MaOrder order;
   guint min_idle; /* seconds; at most [Daemon] MaxMinIdle */
   guint threads;  /* pageout threads, resolved and capped by [Daemon] MaxThreads */

@@ -28,6 +28,40 @@ ranges_variant (const MaPlan *plan, guint max, gboolean *out_cut)
                                     sizeof (MaRange));
 }
 
+/* The option map's "map": "mappings" a(ttay) (start, end, the state of
+ * each cell), "eligible-mappings" u, "truncated" b (eligible mappings
+ * were left out of "mappings") and "ineligible" a(sut) (reason, mappings,
+ * bytes of address space). */
+static GVariant *
+map_variant (const MaMap *map)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  GVariantBuilder mappings;
+  GVariantBuilder ineligible;
+
+  g_variant_builder_init (&mappings, G_VARIANT_TYPE ("a(ttay)"));
+  for (guint i = 0; i < map->mappings->len; i++)
+    {
+      const MaMapMapping *m = &g_array_index (map->mappings, MaMapMapping, i);
+
+      g_variant_builder_add (
+          &mappings, "(tt@ay)", m->start, m->end,
+          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, m->cells, m->n_cells, sizeof (guint8)));
+    }
+  g_variant_builder_init (&ineligible, G_VARIANT_TYPE ("a(sut)"));
+  for (guint i = 0; i < map->ineligible->len; i++)
+    {
+      const MaMapIneligible *x = &g_array_index (map->ineligible, MaMapIneligible, i);
+
+      g_variant_builder_add (&ineligible, "(sut)", x->reason, (guint32) x->count, x->bytes);
+    }
+  g_variant_dict_insert_value (&dict, "mappings", g_variant_builder_end (&mappings));
+  g_variant_dict_insert (&dict, "eligible-mappings", "u", (guint32) map->n_eligible);
+  g_variant_dict_insert (&dict, "truncated", "b", map->n_eligible > map->mappings->len);
+  g_variant_dict_insert_value (&dict, "ineligible", g_variant_builder_end (&ineligible));
+  return g_variant_dict_end (&dict);
+}
+
 /* A message no longer than MA_RESULTS_MAX_MESSAGE bytes: one from the
  * configuration or the kernel could be longer. */
 static char *
@@ -164,6 +198,9 @@ target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
       g_variant_dict_insert_value (&dict, "ranges", ranges);
       g_variant_dict_insert (&dict, "ranges-truncated", "b", cut);
     }
+  /* Only of a plan made for the caller: what /proc shows an authorized one. */
+  if (job->request->map && plan != NULL && plan->map != NULL)
+    g_variant_dict_insert_value (&dict, "map", map_variant (plan->map));
   return g_variant_dict_end (&dict);
 }
 

@@ -256,6 +256,10 @@ typedef struct
   /* Pages that came back are not planned for pageout within this long of
    * being found back; after it they are planned last. */
   gint64 hold_usec;
+  /* A map of the target's pages with the plan (MaMap), drawing at most
+   * map_mappings of its eligible mappings. */
+  gboolean map;
+  guint map_mappings;
 } MaPlanRequest;
 
 /* Pages out a spread sample of @target's eligible resident memory for a
@@ -264,6 +268,57 @@ typedef struct
  * NULL with @error when the target cannot be read or advised; a sample of
  * no pages when it has nothing eligible or too small a budget. */
 MaSample *ma_target_sample (MaTarget *target, const MaPlanRequest *request, GError **error);
+
+/* The state of a cell of a map: what most of its pages are, ties to the
+ * higher value. A page is in the first of these that holds, highest
+ * first: planned (in the plan's ranges, or paged out by this call's
+ * sample); came back (resident again after memadvised paged it out); hot
+ * (resident and known used: came back or kept at an earlier pageout, or
+ * sampled hot; without those, its mapping's share referenced since an
+ * observation); cold (resident, not known used: cold or of unknown age);
+ * swapped (in swap); absent (not present: never touched, or dropped). */
+typedef enum
+{
+  MA_MAP_ABSENT,
+  MA_MAP_SWAPPED,
+  MA_MAP_COLD,
+  MA_MAP_HOT,
+  MA_MAP_CAME_BACK,
+  MA_MAP_PLANNED,
+} MaMapState;
+
+/* Cells of a mapping of a map: one per page up to this many pages, then
+ * this many, each an equal share of the mapping (in whole pages). */
+#define MA_MAP_MAX_CELLS 256
+
+typedef struct
+{
+  guint64 start;
+  guint64 end;
+  guint n_cells;
+  guint8 cells[MA_MAP_MAX_CELLS]; /* MaMapState */
+} MaMapMapping;
+
+/* Mappings left out for one reason of eligibility. */
+typedef struct
+{
+  const char *reason; /* as the engine names it: "file-backed", "shared", ... */
+  guint count;
+  guint64 bytes; /* of address space */
+} MaMapIneligible;
+
+/* A plan's view of its target, mapping by mapping (map.c), from what the
+ * plan read: smaps or maps, pagemap (resident pages, and for the map
+ * those in swap), the refault knowledge and the sample. */
+typedef struct
+{
+  GArray *mappings;   /* MaMapMapping: eligible mappings by address, the first ones */
+  guint n_eligible;   /* eligible mappings in all */
+  GArray *ineligible; /* MaMapIneligible, one per reason that occurs */
+} MaMap;
+
+void ma_map_free (MaMap *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaMap, ma_map_free)
 
 /* One planned range: whole pages, every one resident when planned. */
 typedef struct
@@ -304,6 +359,7 @@ typedef struct
   guint64 sampled_bytes;
   guint64 sampled_out_bytes;
   struct _MaPlanLearnt *learnt; /* for ma_refaults_update() */
+  MaMap *map;                   /* with the request's map */
 } MaPlan;
 
 MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);

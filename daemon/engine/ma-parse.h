@@ -229,6 +229,27 @@ gsize ma_page_set_get_size (const MaPageSet *set);  /* bytes of memory it takes 
 guint64 ma_page_set_get_bytes (const MaPageSet *set);
 guint ma_page_set_get_shift (const MaPageSet *set); /* pages per unit: 1 << shift */
 
+/* What a map is drawn from (map.c): every mapping of a target, in
+ * address order, and normalized runs of its pages. */
+typedef struct
+{
+  const MaVma *vmas;
+  guint n_vmas;
+  const GArray *resident; /* resident pages of the eligible mappings */
+  const GArray *swapped;  /* pages in swap */
+  const GArray *planned;  /* the plan's, resident or not */
+  const GArray *hot;      /* known used, resident or not */
+  const GArray *came_back;
+  /* The mappings' referenced and rss tell the share of a mapping's
+   * resident pages that is hot, where nothing finer does. */
+  gboolean referenced;
+  guint max_mappings; /* eligible mappings drawn, the first by address */
+} MaMapInput;
+
+/* The map of @in: each drawn mapping's cells (MaMapState), by the rules
+ * of MaMapState, and the mappings left out, by reason. */
+MaMap *ma_map_build (const MaMapInput *in);
+
 /* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
  * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
 #define MA_IOV_MAX 1024

@@ -64,6 +64,9 @@ gboolean ma_pagemap_can_sweep (MaPagemap *pagemap);
  * ma_runs_assign() clips away. */
 gboolean ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
                                    GError **error);
+/* The same of the pages in swap. */
+gboolean ma_pagemap_swapped_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
+                                  GError **error);
 
 /* Which pages of @runs (normalized) are resident now: a new normalized
  * list, NULL with @error when pagemap cannot be read. */
@@ -139,6 +142,12 @@ typedef struct
  * bytes on entry. */
 gboolean ma_plan_pages (MaPlan *plan, const MaPlanRequest *request, const MaPagesInput *in,
                         GError **error);
+
+/* Adds the map of @request to @plan, made with @vmas (every mapping the
+ * plan read, in address order) and @runs (the resident runs of the
+ * eligible ones): reads which of their pages are in swap (map.c). */
+gboolean ma_plan_add_map (MaPlan *plan, MaTarget *target, const MaPlanRequest *request,
+                          const GArray *vmas, const GArray *runs, GError **error);
 
 /* Takes pieces in key order until @budget_bytes, cutting the last at a
  * page boundary; appends the ranges to @ranges_out; returns the bytes. */

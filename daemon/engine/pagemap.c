@@ -10,7 +10,9 @@
  * mapping holds none; runs that a sweep finds in the other mappings of its
  * span are clipped away by the planner. Older kernels get the documented
  * 64-bit entries (bit 63: present, bit 61: file page or shared anonymous),
- * read with pread in chunks, per candidate mapping.
+ * read with pread in chunks, per candidate mapping. Pages in swap (the
+ * ioctl's PAGE_IS_SWAPPED, bit 62 of an entry) are read only for a plan's
+ * map (map.c).
  */
 #include "config.h"
 
@@ -48,11 +50,13 @@ struct pm_scan_arg
 };
 
 #define PAGEMAP_SCAN _IOWR ('f', 16, struct pm_scan_arg)
+#define PAGE_IS_SWAPPED (1 << 4)
 #define PAGE_IS_PRESENT (1 << 3)
 #define PAGE_IS_PFNZERO (1 << 5)
 #endif
 
 #define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
 #define PM_FILE (1ULL << 61)
 #define SCAN_VEC_LEN 512
 #define PREAD_ENTRIES 8192
@@ -118,8 +122,24 @@ ma_pagemap_free (MaPagemap *pagemap)
   g_free (pagemap);
 }
 
+/* Present pages that are not the shared zero page; or pages in swap. */
+static void
+scan_categories (gboolean swapped, struct pm_scan_arg *arg)
+{
+  if (swapped)
+    {
+      arg->category_mask = PAGE_IS_SWAPPED;
+      arg->return_mask = PAGE_IS_SWAPPED;
+      return;
+    }
+  arg->category_inverted = PAGE_IS_PFNZERO;
+  arg->category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO;
+  arg->return_mask = PAGE_IS_PRESENT;
+}
+
 static gboolean
-scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
+scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, gboolean swapped, GArray *runs,
+           GError **error)
 {
   guint64 pos = start;
 
@@ -131,12 +151,10 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
         .end = end,
         .vec = (uintptr_t) pagemap->vec,
         .vec_len = SCAN_VEC_LEN,
-        .category_inverted = PAGE_IS_PFNZERO,
-        .category_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO,
-        .return_mask = PAGE_IS_PRESENT,
       };
       int n, i;
 
+      scan_categories (swapped, &arg);
       n = ioctl (pagemap->fd, PAGEMAP_SCAN, &arg);
       if (n < 0 && errno == EINTR)
         continue;
@@ -157,10 +175,13 @@ scan_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError 
 }
 
 static gboolean
-pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError **error)
+pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, gboolean swapped, GArray *runs,
+            GError **error)
 {
   guint64 page = start / pagemap->page_size;
   guint64 last = end / pagemap->page_size;
+  guint64 mask = swapped ? PM_SWAP : PM_PRESENT | PM_FILE;
+  guint64 want_bits = swapped ? PM_SWAP : PM_PRESENT;
 
   while (page < last)
     {
@@ -183,7 +204,7 @@ pread_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs, GError
       if (got == 0)
         break;
       for (i = 0; i < got; i++)
-        if ((pagemap->entries[i] & (PM_PRESENT | PM_FILE)) == PM_PRESENT)
+        if ((pagemap->entries[i] & mask) == want_bits)
           {
             guint64 addr = (page + i) * pagemap->page_size;
             ma_runs_append (runs, addr, addr + pagemap->page_size);
@@ -204,8 +225,17 @@ ma_pagemap_resident_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray
                           GError **error)
 {
   if (pagemap->use_scan)
-    return scan_runs (pagemap, start, end, runs, error);
-  return pread_runs (pagemap, start, end, runs, error);
+    return scan_runs (pagemap, start, end, FALSE, runs, error);
+  return pread_runs (pagemap, start, end, FALSE, runs, error);
+}
+
+gboolean
+ma_pagemap_swapped_runs (MaPagemap *pagemap, guint64 start, guint64 end, GArray *runs,
+                         GError **error)
+{
+  if (pagemap->use_scan)
+    return scan_runs (pagemap, start, end, TRUE, runs, error);
+  return pread_runs (pagemap, start, end, TRUE, runs, error);
 }
 
 GArray *

@@ -109,6 +109,7 @@ ma_plan_free (MaPlan *plan)
     return;
   g_clear_pointer (&plan->ranges, g_array_unref);
   g_clear_pointer (&plan->learnt, ma_plan_learnt_free);
+  g_clear_pointer (&plan->map, ma_map_free);
   g_free (plan);
 }
 
@@ -535,6 +536,8 @@ ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error)
                             error))
     return NULL;
   count_idle (plan, request->observation, &cache);
+  if (request->map && !ma_plan_add_map (plan, target, request, vmas, runs, error))
+    return NULL;
 
   /* What was read must still describe the process the pidfd holds. */
   if (!ma_target_check_alive (target, error))

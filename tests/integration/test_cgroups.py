@@ -68,6 +68,21 @@ class CgroupTest(CgroupTestCase):
             self.assertGreater(r['planned-bytes'], 0)
             self.assertEqual(r['advised-bytes'], 0)
 
+    def test_plan_cgroup_map_of_each_authorized_member(self):
+        own = [self.target(self.alice, self.top) for _ in range(2)]
+        other = self.target(self.bob, self.top)
+        results = self.call(self.alice, 'PlanCgroup', mode='cold', cgroup=self.top,
+                            options={'map': ('b', True), 'percent': ('u', 100),
+                                     'order': ('s', 'address')})
+        by_pid = {r['pid']: r for r in results}
+        self.assertEqual(by_pid[other.pid]['error'], 'not-authorized')
+        self.assertNotIn('map', by_pid[other.pid])
+        for t in own:
+            r = by_pid[t.pid]
+            self.assertEqual(r['status'], 'ok', r.get('message'))
+            drawn = [c for s, e, c in r['map']['mappings'] if e - s == 8 * MiB]
+            self.assertIn([5] * 256, drawn)
+
     def test_plan_cgroup_includes_child_cgroups(self):
         child = self.make_cgroup(self.top + '/child/grandchild')
         a = self.target(self.alice, self.top)

@@ -61,6 +61,31 @@ class ResultKeysTest(MaTestCase):
                 self.assertEqual(r['status'], 'ok')
                 self.assertEqual(r['idle-bytes'] + r['unknown-age-bytes'], r['planned-bytes'])
 
+    def test_map_with_its_types_only_with_option_and_plan(self):
+        t = self.spawn_target()
+        start = int(t.map('a', 'anon', 8 * MiB).split()[1], 16)
+        gone = self.spawn_target()
+        gone.kill()
+        types = {'mappings': 'a(ttay)', 'eligible-mappings': 'u', 'truncated': 'b',
+                 'ineligible': 'a(sut)'}
+        for method in ('Plan', 'Reclaim'):
+            with self.subTest(method=method):
+                opts = {'map': ('b', True), 'percent': ('u', 100), 'order': ('s', 'address')}
+                ok, failed = self.call_variants(method, [t.pid, gone.pid], opts)
+                self.assertIsNone(failed.lookup_value('map', None))
+                value = ok.lookup_value('map', None)
+                self.assertEqual(value.get_type_string(), 'a{sv}')
+                for key, sig in types.items():
+                    self.assertEqual(value.lookup_value(key, None).get_type_string(), sig, key)
+                m = value.unpack()
+                cells = [c for s, _, c in m['mappings'] if s == start]
+                # 2048 pages: 256 cells of 8, every page planned.
+                self.assertEqual(cells, [[5] * 256])
+                self.assertEqual(m['eligible-mappings'], len(m['mappings']))
+                self.assertFalse(m['truncated'])
+                plain, _ = self.call_variants(method, [t.pid, gone.pid])
+                self.assertIsNone(plain.lookup_value('map', None))
+
 
 class ColdnessTest(MaTestCase):
     """What a target touches between two calls is planned last."""

@@ -107,6 +107,7 @@ test_request_defaults (void)
   g_assert_cmpuint (request->percent, ==, 30);
   g_assert_cmpuint (request->max_bytes, ==, 0);
   g_assert_false (request->ranges);
+  g_assert_false (request->map);
   g_assert_cmpint (request->order, ==, MA_ORDER_COLDEST);
   g_assert_cmpuint (request->min_idle, ==, 0);
   g_assert_cmpuint (request->threads, ==, MAX (g_get_num_processors (), 1));
@@ -121,18 +122,19 @@ test_request_every_option (void)
   g_autoptr (MaRequest) request = NULL;
 
   settings->max_threads = 64;
-  request = parse_ok (one_pid (), "pageout",
-                      options_of ("percent", g_variant_new_uint32 (100), "max-bytes",
-                                  g_variant_new_uint64 (G_MAXUINT64), "ranges",
-                                  g_variant_new_boolean (TRUE), "order",
-                                  g_variant_new_string ("coldest"), "min-idle",
-                                  g_variant_new_uint32 (settings->max_min_idle), "threads",
-                                  g_variant_new_uint32 (3), NULL),
-                      settings);
+  request = parse_ok (
+      one_pid (), "pageout",
+      options_of ("percent", g_variant_new_uint32 (100), "max-bytes",
+                  g_variant_new_uint64 (G_MAXUINT64), "ranges", g_variant_new_boolean (TRUE),
+                  "order", g_variant_new_string ("coldest"), "min-idle",
+                  g_variant_new_uint32 (settings->max_min_idle), "threads",
+                  g_variant_new_uint32 (3), "map", g_variant_new_boolean (TRUE), NULL),
+      settings);
   g_assert_cmpint (request->mode, ==, MA_MODE_PAGEOUT);
   g_assert_cmpuint (request->percent, ==, 100);
   g_assert_cmpuint (request->max_bytes, ==, G_MAXUINT64);
   g_assert_true (request->ranges);
+  g_assert_true (request->map);
   g_assert_cmpuint (request->min_idle, ==, settings->max_min_idle);
   g_assert_cmpuint (request->threads, ==, 3);
 }
@@ -205,6 +207,8 @@ test_request_options_of_the_wrong_type (void)
                           NULL);
   assert_invalid_options (
       settings, "cold", options_of ("ranges", g_variant_new_string ("yes"), NULL), "ranges", NULL);
+  assert_invalid_options (settings, "cold", options_of ("map", g_variant_new_uint32 (1), NULL),
+                          "map", NULL);
   assert_invalid_options (settings, "cold", options_of ("order", g_variant_new_uint32 (1), NULL),
                           "order", NULL);
   assert_invalid_options (settings, "cold", options_of ("min-idle", g_variant_new_uint64 (2), NULL),

@@ -31,8 +31,37 @@ plan_with_ranges (guint n)
   return plan;
 }
 
+/* A map of @n drawn mappings (of every state in turn), of @n_eligible in
+ * all, with a mapping left out for every reason there is. */
+static MaMap *
+map_new (guint n, guint n_eligible)
+{
+  static const char *const reasons[] = {
+    "file-backed", "special", "shared",       "not-read-write", "executable",
+    "locked",      "hugetlb", "io-or-pfnmap", "no-vmflags",
+  };
+  MaMap *map = g_new0 (MaMap, 1);
+
+  map->mappings = g_array_new (FALSE, TRUE, sizeof (MaMapMapping));
+  map->ineligible = g_array_new (FALSE, FALSE, sizeof (MaMapIneligible));
+  map->n_eligible = n_eligible;
+  for (guint i = 0; i < n; i++)
+    {
+      MaMapMapping m = { 0x7f0000000000 + (guint64) i * (1 << 30), 0, MA_MAP_MAX_CELLS, { 0 } };
+
+      m.end = m.start + (1 << 29);
+      for (guint k = 0; k < MA_MAP_MAX_CELLS; k++)
+        m.cells[k] = (guint8) ((i + k) % (MA_MAP_PLANNED + 1));
+      g_array_append_val (map->mappings, m);
+    }
+  for (guint r = 0; r < G_N_ELEMENTS (reasons); r++)
+    g_array_append_vals (map->ineligible,
+                         &(MaMapIneligible){ reasons[r], G_MAXUINT32, G_MAXUINT64 }, 1);
+  return map;
+}
+
 static MaRequest *
-request_new (const char *mode, gboolean ranges)
+request_with (const char *mode, gboolean ranges, gboolean map)
 {
   g_autoptr (MaSettings) settings = ma_settings_new ();
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
@@ -41,10 +70,17 @@ request_new (const char *mode, gboolean ranges)
   MaRequest *request;
 
   g_variant_dict_insert (&dict, "ranges", "b", ranges);
+  g_variant_dict_insert (&dict, "map", "b", map);
   options = g_variant_ref_sink (g_variant_dict_end (&dict));
   request = ma_request_parse_options (mode, options, settings, &error);
   g_assert_no_error (error);
   return request;
+}
+
+static MaRequest *
+request_new (const char *mode, gboolean ranges)
+{
+  return request_with (mode, ranges, FALSE);
 }
 
 /* A job of @n targets that all share @plan (owned by the caller). */
@@ -191,15 +227,99 @@ test_results_long_message_is_cut_on_a_character (void)
   job_free (job);
 }
 
+/* The option map gives the plan's map: its mappings and cells as the
+ * engine drew them, how many are eligible, whether some were left out,
+ * and the others by reason. */
+static void
+test_results_map_with_option_map (void)
+{
+  g_autoptr (MaPlan) plan = plan_with_ranges (1);
+  MaJob *job = NULL;
+  g_autoptr (GVariant) results = NULL;
+  g_autoptr (GVariant) entry = NULL;
+  g_autoptr (GVariant) map = NULL;
+  g_autoptr (GVariant) mappings = NULL;
+  g_autoptr (GVariant) cells = NULL;
+  g_autoptr (GVariant) ineligible = NULL;
+  guint64 start, end, bytes;
+  guint32 n_eligible, count;
+  gboolean truncated = FALSE;
+  const char *reason;
+  const guint8 *data;
+  gsize n_cells;
+
+  plan->map = map_new (2, 3);
+  job = job_new (FALSE, request_with ("cold", FALSE, TRUE), 1, plan);
+  results = g_variant_ref_sink (ma_job_build_results (job));
+  entry = g_variant_get_child_value (results, 0);
+  map = g_variant_lookup_value (entry, "map", G_VARIANT_TYPE_VARDICT);
+  g_assert_nonnull (map);
+  mappings = g_variant_lookup_value (map, "mappings", G_VARIANT_TYPE ("a(ttay)"));
+  g_assert_cmpuint (g_variant_n_children (mappings), ==, 2);
+  g_variant_get_child (mappings, 1, "(tt@ay)", &start, &end, &cells);
+  g_assert_cmphex (start, ==, 0x7f0000000000 + (1 << 30));
+  g_assert_cmphex (end, ==, start + (1 << 29));
+  data = g_variant_get_fixed_array (cells, &n_cells, 1);
+  g_assert_cmpuint (n_cells, ==, MA_MAP_MAX_CELLS);
+  g_assert_cmpuint (data[0], ==, 1);
+  g_assert_cmpuint (data[5], ==, 0);
+  g_assert_true (g_variant_lookup (map, "eligible-mappings", "u", &n_eligible));
+  g_assert_cmpuint (n_eligible, ==, 3);
+  g_assert_true (g_variant_lookup (map, "truncated", "b", &truncated));
+  g_assert_true (truncated);
+  ineligible = g_variant_lookup_value (map, "ineligible", G_VARIANT_TYPE ("a(sut)"));
+  g_assert_cmpuint (g_variant_n_children (ineligible), ==, 9);
+  g_variant_get_child (ineligible, 0, "(&sut)", &reason, &count, &bytes);
+  g_assert_cmpstr (reason, ==, "file-backed");
+  g_assert_cmpuint (count, ==, G_MAXUINT32);
+  g_assert_cmpuint (bytes, ==, G_MAXUINT64);
+  job_free (job);
+}
+
+/* No map without the option, and none of a target without a plan (one
+ * refused or gone): the caller learns of no process it may not inspect. */
+static void
+test_results_map_only_with_option_and_plan (void)
+{
+  g_autoptr (MaPlan) plan = plan_with_ranges (1);
+  MaJob *without = NULL;
+  MaJob *refused = NULL;
+  g_autoptr (GVariant) a = NULL;
+  g_autoptr (GVariant) b = NULL;
+  g_autoptr (GVariant) entry_a = NULL;
+  g_autoptr (GVariant) entry_b = NULL;
+  g_autoptr (GVariant) entry_c = NULL;
+
+  plan->map = map_new (1, 1);
+  without = job_new (FALSE, request_new ("cold", TRUE), 1, plan);
+  a = g_variant_ref_sink (ma_job_build_results (without));
+  entry_a = g_variant_get_child_value (a, 0);
+  g_assert_false (g_variant_lookup (entry_a, "map", "@a{sv}", NULL));
+
+  refused = job_new (FALSE, request_with ("cold", FALSE, TRUE), 2, plan);
+  g_array_index (refused->targets, MaJobTarget, 1).plan = NULL;
+  fail (&g_array_index (refused->targets, MaJobTarget, 1), MA_ERROR_NOT_AUTHORIZED, "no");
+  b = g_variant_ref_sink (ma_job_build_results (refused));
+  entry_b = g_variant_get_child_value (b, 0);
+  entry_c = g_variant_get_child_value (b, 1);
+  g_assert_true (g_variant_lookup (entry_b, "map", "@a{sv}", NULL));
+  g_assert_false (g_variant_lookup (entry_c, "map", "@a{sv}", NULL));
+  job_free (without);
+  job_free (refused);
+}
+
 /* The largest reply there can be: 1024 Reclaim targets, each failed after
- * its plan, with every key, the longest comm, error and message, and
- * more ranges than any cap. It is within MA_RESULTS_MAX_REPLY_SIZE, and
- * that with room for the message header is within the bus's limit. */
+ * its plan, with every key, the longest comm, error and message, more
+ * ranges than any cap, and maps of as many mappings as a call draws (the
+ * engine draws no more) with every reason of the others. It is within MA_RESULTS_MAX_REPLY_SIZE,
+ * and that with room for the message header is within the bus's limit. */
 static void
 test_results_largest_reply_fits_the_bus (void)
 {
   g_autoptr (MaPlan) plan = plan_with_ranges (2 * MA_RESULTS_MAX_RANGES_PER_TARGET);
-  MaJob *job = job_new (TRUE, request_new ("pageout", TRUE), MA_DBUS_MAX_PIDS, plan);
+  g_autoptr (MaPlan) drawn = g_new0 (MaPlan, 1);
+  MaJob *job = job_new (TRUE, request_with ("pageout", TRUE, TRUE), MA_DBUS_MAX_PIDS, plan);
+  guint n_drawn = MA_RESULTS_MAX_MAP_PER_CALL / MA_RESULTS_MAX_MAP_PER_TARGET;
   g_autofree char *message = g_strnfill (4 * MA_RESULTS_MAX_MESSAGE, 'm');
   GVariant *results;
   g_autoptr (GVariant) reply = NULL;
@@ -207,9 +327,16 @@ test_results_largest_reply_fits_the_bus (void)
 
   plan->swap_configured = FALSE;
   plan->coldness_source = MA_COLDNESS_REFERENCED;
+  plan->map = map_new (0, G_MAXUINT32);
+  *drawn = *plan;
+  drawn->ranges = g_array_ref (plan->ranges);
+  drawn->map = map_new (MA_RESULTS_MAX_MAP_PER_TARGET, G_MAXUINT32);
   for (guint i = 0; i < job->targets->len; i++)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
+
+      if (i < n_drawn)
+        t->plan = drawn;
 
       g_free (t->comm);
       /* MaTarget keeps at most 63 bytes of /proc/PID/comm. */
@@ -240,6 +367,9 @@ main (int argc, char **argv)
                    test_results_ranges_cut_per_target_and_per_call);
   g_test_add_func ("/results/long-message-is-cut-on-a-character",
                    test_results_long_message_is_cut_on_a_character);
+  g_test_add_func ("/results/map-with-option-map", test_results_map_with_option_map);
+  g_test_add_func ("/results/map-only-with-option-and-plan",
+                   test_results_map_only_with_option_and_plan);
   g_test_add_func ("/results/largest-reply-fits-the-bus", test_results_largest_reply_fits_the_bus);
   return g_test_run ();
 }
