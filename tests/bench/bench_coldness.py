@@ -256,6 +256,10 @@ class Bench(MaTestCase):
         pid = self.daemon.pid
         time.sleep(0.5)
         rss_idle = status_kib(pid, 'VmRSS')
+        # The peer of the idle minute below: one with nothing tracked.
+        idle0 = cpu_seconds(pid)
+        time.sleep(60)
+        idle_nothing = cpu_seconds(pid) - idle0
         targets = []
         cpu0 = cpu_seconds(pid)
         calls = 0
@@ -285,11 +289,10 @@ class Bench(MaTestCase):
         idle = cpu_seconds(pid) - idle0
         log('tracking %d processes: daemon VmRSS %d KiB idle before, %d KiB tracking; state %d '
             'bytes (%.1f KiB a process); daemon CPU %.2f s for %d Reclaim targets, %.6f s over an '
-            'idle minute' % (stats['tracked-processes'], rss_idle, rss_tracking,
-                             stats['tracked-state-bytes'],
-                             stats['tracked-state-bytes'] / 1024
-                             / max(stats['tracked-processes'], 1),
-                             cpu1 - cpu0, calls, idle))
+            'idle minute (%.6f s with nothing tracked)'
+            % (stats['tracked-processes'], rss_idle, rss_tracking, stats['tracked-state-bytes'],
+               stats['tracked-state-bytes'] / 1024 / max(stats['tracked-processes'], 1),
+               cpu1 - cpu0, calls, idle, idle_nothing))
         report('daemon VmRSS tracking %d processes of 1 GiB' % stats['tracked-processes'],
                rss_tracking / 1024, 'daemon VmRSS idle, nothing tracked', rss_idle / 1024, 'MiB')
         report('daemon VmRSS tracking %d processes of 1 GiB' % stats['tracked-processes'],
@@ -297,9 +300,12 @@ class Bench(MaTestCase):
         report('refault state kept, per tracked process',
                stats['tracked-state-bytes'] / 1024 / max(stats['tracked-processes'], 1),
                'its cap (MA_REFAULTS_MAX_SIZE)', 16, 'KiB')
+        report('daemon CPU over an idle minute, tracking %d processes'
+               % stats['tracked-processes'], idle * 1e6,
+               'the same, nothing tracked', idle_nothing * 1e6, 'us')
         report('daemon CPU per tracked process per idle minute',
-               idle * 1000 / max(stats['tracked-processes'], 1),
-               'the minute (ratio: share of a CPU)', 60000, 'ms')
+               idle * 1e6 / max(stats['tracked-processes'], 1),
+               'the minute (ratio: share of a CPU)', 60e6, 'us')
         report('daemon CPU per Reclaim target (plan, pageout, record)',
                (cpu1 - cpu0) * 1000 / max(calls, 1), 'one clock tick',
                1000 / os.sysconf('SC_CLK_TCK'), 'ms')
