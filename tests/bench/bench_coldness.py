@@ -29,6 +29,7 @@
 #                              touches its pages, so that the daemon keeps
 #                              refault knowledge of all 500: the daemon's
 #                              VmRSS and the state it reports, its CPU time
+#                              (its process CPU clock, to the nanosecond)
 #                              per tracked process over an idle minute and
 #                              per Reclaim. Needs swap (with-swap 16G).
 #
@@ -73,11 +74,12 @@ def stat_majflt(pid):
     return int(text[text.rindex(')') + 2:].split()[9])
 
 
-def cpu_ticks(pid):
-    with open('/proc/%d/stat' % pid) as f:
-        text = f.read()
-    fields = text[text.rindex(')') + 2:].split()
-    return int(fields[11]) + int(fields[12])
+def cpu_seconds(pid):
+    """CPU time of process @pid, all its threads (also those gone), to the
+    nanosecond: its process CPU clock, as clock_getcpuclockid(3) makes it.
+    /proc/PID/stat counts clock ticks (10 ms), too coarse for an idle
+    daemon."""
+    return time.clock_gettime((~pid << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
 
 
 def swap_pages(pid):
@@ -254,8 +256,12 @@ class Bench(MaTestCase):
         pid = self.daemon.pid
         time.sleep(0.5)
         rss_idle = status_kib(pid, 'VmRSS')
+        # The peer of the idle minute below: one with nothing tracked.
+        idle0 = cpu_seconds(pid)
+        time.sleep(60)
+        idle_nothing = cpu_seconds(pid) - idle0
         targets = []
-        cpu0 = cpu_ticks(pid)
+        cpu0 = cpu_seconds(pid)
         calls = 0
         for first in range(0, count, batch):
             group = [self.spawn_target() for _ in range(min(batch, count - first))]
@@ -274,20 +280,19 @@ class Bench(MaTestCase):
             for t in group:
                 t.command('cool s')
             targets += group
-        cpu1 = cpu_ticks(pid)
+        cpu1 = cpu_seconds(pid)
         stats = self.statistics()
         time.sleep(1)
         rss_tracking = status_kib(pid, 'VmRSS')
-        hz = os.sysconf('SC_CLK_TCK')
+        idle0 = cpu_seconds(pid)
         time.sleep(60)
-        cpu2 = cpu_ticks(pid)
+        idle = cpu_seconds(pid) - idle0
         log('tracking %d processes: daemon VmRSS %d KiB idle before, %d KiB tracking; state %d '
-            'bytes (%.1f KiB a process); daemon CPU %.2f s for %d Reclaim targets, %.3f s over an '
-            'idle minute' % (stats['tracked-processes'], rss_idle, rss_tracking,
-                             stats['tracked-state-bytes'],
-                             stats['tracked-state-bytes'] / 1024
-                             / max(stats['tracked-processes'], 1),
-                             (cpu1 - cpu0) / hz, calls, (cpu2 - cpu1) / hz))
+            'bytes (%.1f KiB a process); daemon CPU %.2f s for %d Reclaim targets, %.6f s over an '
+            'idle minute (%.6f s with nothing tracked)'
+            % (stats['tracked-processes'], rss_idle, rss_tracking, stats['tracked-state-bytes'],
+               stats['tracked-state-bytes'] / 1024 / max(stats['tracked-processes'], 1),
+               cpu1 - cpu0, calls, idle, idle_nothing))
         report('daemon VmRSS tracking %d processes of 1 GiB' % stats['tracked-processes'],
                rss_tracking / 1024, 'daemon VmRSS idle, nothing tracked', rss_idle / 1024, 'MiB')
         report('daemon VmRSS tracking %d processes of 1 GiB' % stats['tracked-processes'],
@@ -295,11 +300,15 @@ class Bench(MaTestCase):
         report('refault state kept, per tracked process',
                stats['tracked-state-bytes'] / 1024 / max(stats['tracked-processes'], 1),
                'its cap (MA_REFAULTS_MAX_SIZE)', 16, 'KiB')
+        report('daemon CPU over an idle minute, tracking %d processes'
+               % stats['tracked-processes'], idle * 1e6,
+               'the same, nothing tracked', idle_nothing * 1e6, 'us')
         report('daemon CPU per tracked process per idle minute',
-               (cpu2 - cpu1) / hz * 1000 / max(stats['tracked-processes'], 1),
-               'one clock tick per process', 1000 / hz, 'ms')
+               idle * 1e6 / max(stats['tracked-processes'], 1),
+               'the minute (ratio: share of a CPU)', 60e6, 'us')
         report('daemon CPU per Reclaim target (plan, pageout, record)',
-               (cpu1 - cpu0) / hz * 1000 / max(calls, 1), 'one clock tick', 1000 / hz, 'ms')
+               (cpu1 - cpu0) * 1000 / max(calls, 1), 'one clock tick',
+               1000 / os.sysconf('SC_CLK_TCK'), 'ms')
         for t in targets:
             t.kill()
         deadline = time.monotonic() + 30
