@@ -179,11 +179,12 @@ test_ctl_map_legend (void)
 static void
 test_ctl_map_nothing_eligible_and_control_characters (void)
 {
-  g_autoptr (GVariant) variant = g_variant_ref_sink (
-      g_variant_parse (G_VARIANT_TYPE_VARDICT,
-                       "{'mappings': <@a(ttay) []>, 'eligible-mappings': <@u 0>, "
-                       "'truncated': <false>, 'ineligible': <[('file\\u001b[2J', @u 2, @t 8192)]>}",
-                       NULL, NULL, NULL));
+  /* g_variant_parse() returns a reference that is not floating. */
+  g_autoptr (GVariant) variant = g_variant_parse (
+      G_VARIANT_TYPE_VARDICT,
+      "{'mappings': <@a(ttay) []>, 'eligible-mappings': <@u 0>, "
+      "'truncated': <false>, 'ineligible': <[('file\\u001b[2J', @u 2, @t 8192)]>}",
+      NULL, NULL, NULL);
   g_autoptr (CtlMap) map = ctl_map_new (variant);
   g_autofree char *text = ctl_map_draw (map, 80, 2, TRUE);
 

@@ -196,22 +196,28 @@ static void
 test_queue_suspended_calls_count_against_the_bounds (void)
 {
   g_autoptr (MaQueue) queue = ma_queue_new (2, 1, 2, 3);
-  MaQueueItem *item;
+  MaQueueItem *items[5];
 
   /* Alice: one running and two waiting at most, places free or not. */
   for (guint call = 1; call <= 3; call++)
     {
-      item = admit (queue, ALICE, call, MA_QUEUE_RUN);
-      ma_queue_suspend (queue, item);
+      items[call - 1] = admit (queue, ALICE, call, MA_QUEUE_RUN);
+      ma_queue_suspend (queue, items[call - 1]);
     }
   g_assert_cmpuint (ma_queue_get_n_running (queue), ==, 0);
   admit (queue, ALICE, 4, MA_QUEUE_FULL_FOR_UID);
   /* In all: two running and three waiting at most. */
-  item = admit (queue, BOB, 5, MA_QUEUE_RUN);
-  ma_queue_suspend (queue, item);
-  admit (queue, CAROL, 6, MA_QUEUE_RUN);
+  items[3] = admit (queue, BOB, 5, MA_QUEUE_RUN);
+  ma_queue_suspend (queue, items[3]);
+  items[4] = admit (queue, CAROL, 6, MA_QUEUE_RUN);
   admit (queue, ROOT, 7, MA_QUEUE_FULL);
   g_assert_cmpuint (ma_queue_get_n_waiting (queue), ==, 4);
+
+  /* As the daemon ends its calls. */
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    ma_queue_remove (queue, items[i]);
+  g_assert_cmpuint (ma_queue_get_n_waiting (queue), ==, 0);
+  g_assert_cmpuint (ma_queue_get_n_running (queue), ==, 0);
 }
 
 /* A waiting call whose caller left goes; those behind it move up. */
