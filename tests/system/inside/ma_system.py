@@ -84,7 +84,8 @@ def install():
     t = step('build', ['ninja', '-C', BUILD])
     print('memadvise built in %.1f s' % t, flush=True)
     step('install', ['meson', 'install', '-C', BUILD, '--no-rebuild', '--quiet'])
-    step('sysusers', ['systemd-sysusers', '/usr/lib/sysusers.d/memadvised.conf'])
+    step('sysusers', ['systemd-sysusers', '/usr/lib/sysusers.d/memadvised.conf',
+                      '/usr/lib/sysusers.d/memadvise-metrics.conf'])
     step('daemon-reload', ['systemctl', 'daemon-reload'])
     step('reload dbus', ['systemctl', 'reload', 'dbus'])
     # An upgrade: a running daemon is restarted on the new binary.
