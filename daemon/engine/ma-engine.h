@@ -272,7 +272,8 @@ MaSample *ma_target_sample (MaTarget *target, const MaPlanRequest *request, GErr
 /* The state of a cell of a map: what most of its pages are, ties to the
  * higher value. A page is in the first of these that holds, highest
  * first: planned (in the plan's ranges, or paged out by this call's
- * sample); came back (resident again after memadvised paged it out); hot
+ * sample; drawn again after the advice, ma_target_redraw_map(), only
+ * those still resident: advised); came back (resident again after memadvised paged it out); hot
  * (resident and known used: came back or kept at an earlier pageout, or
  * sampled hot; without those, its mapping's share referenced since an
  * observation); cold (resident, not known used: cold or of unknown age);
