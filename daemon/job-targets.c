@@ -360,6 +360,18 @@ remember_pageout (MaJob *job, MaJobTarget *t)
   ma_observations_keep_refaults (job->context->observations, t->target, refaults);
 }
 
+/* Within enter_target(): the map of a Reclaim shows the target after the
+ * advice, read with the call's credentials. One that cannot be read again
+ * (the process exited just after) is dropped: the target is still done. */
+static void
+redraw_map (MaJobTarget *t)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!ma_target_redraw_map (t->target, t->plan, &error))
+    g_debug ("process %u: no map after the advice: %s", t->pid, error->message);
+}
+
 static void
 apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
 {
@@ -381,6 +393,9 @@ apply_target (MaJob *job, MaJobTarget *t, gid_t gid)
   /* Which pages left, and what the plan learnt, for the next call. */
   if (job->request->mode == MA_MODE_PAGEOUT && job->context->settings->track_access)
     remember_pageout (job, t);
+  /* A target whose work stopped or failed has no map (results.c). */
+  if (ok && t->plan->map != NULL)
+    redraw_map (t);
   ma_credentials_restore (&sw);
   job->progress_base += t->apply.advised_bytes + t->apply.skipped_bytes;
   if (t->applied && !still_own (job, t))

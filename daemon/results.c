@@ -198,8 +198,11 @@ target_variant (MaJob *job, MaJobTarget *t, guint *ranges_left)
       g_variant_dict_insert_value (&dict, "ranges", ranges);
       g_variant_dict_insert (&dict, "ranges-truncated", "b", cut);
     }
-  /* Only of a plan made for the caller: what /proc shows an authorized one. */
-  if (job->request->map && plan != NULL && plan->map != NULL)
+  /* Only of a plan made for the caller: what /proc shows an authorized one.
+   * A target that failed after its plan (a Reclaim stopped, or the advice
+   * failed) has none: the plan's map would show as advised what was not,
+   * and there is no map of it after the work. */
+  if (job->request->map && !t->failed && plan != NULL && plan->map != NULL)
     g_variant_dict_insert_value (&dict, "map", map_variant (plan->map));
   return g_variant_dict_end (&dict);
 }

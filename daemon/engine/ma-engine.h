@@ -272,7 +272,8 @@ MaSample *ma_target_sample (MaTarget *target, const MaPlanRequest *request, GErr
 /* The state of a cell of a map: what most of its pages are, ties to the
  * higher value. A page is in the first of these that holds, highest
  * first: planned (in the plan's ranges, or paged out by this call's
- * sample); came back (resident again after memadvised paged it out); hot
+ * sample; drawn again after the advice, ma_target_redraw_map(), only
+ * those still resident: advised); came back (resident again after memadvised paged it out); hot
  * (resident and known used: came back or kept at an earlier pageout, or
  * sampled hot; without those, its mapping's share referenced since an
  * observation); cold (resident, not known used: cold or of unknown age);
@@ -358,8 +359,9 @@ typedef struct
    * planned_bytes, not in ranges). */
   guint64 sampled_bytes;
   guint64 sampled_out_bytes;
-  struct _MaPlanLearnt *learnt; /* for ma_refaults_update() */
-  MaMap *map;                   /* with the request's map */
+  struct _MaPlanLearnt *learnt;  /* for ma_refaults_update() */
+  MaMap *map;                    /* with the request's map */
+  struct _MaMapBasis *map_basis; /* for ma_target_redraw_map() */
 } MaPlan;
 
 MaPlan *ma_target_plan (MaTarget *target, const MaPlanRequest *request, GError **error);
@@ -399,6 +401,16 @@ typedef struct
 gboolean ma_target_apply (MaTarget *target, const MaPlan *plan, GCancellable *cancellable,
                           MaProgressFunc progress, gpointer progress_data, MaApplyResult *out,
                           GError **error);
+
+/* After ma_target_apply() of @plan made with a map: draws the same
+ * mappings again from a fresh read of pagemap (memadvised(8), Maps), so
+ * that the map shows the target after the advice: of the pages the call
+ * advised (the plan's, and its sample's and trials' still out), those
+ * still resident are MA_MAP_PLANNED, those paged out and in swap
+ * MA_MAP_SWAPPED. Replaces plan->map; nothing without one. FALSE with
+ * @error when pagemap cannot be read, and plan->map is dropped: the
+ * plan's map no longer describes the target. */
+gboolean ma_target_redraw_map (MaTarget *target, MaPlan *plan, GError **error);
 
 /* A min-idle wait of @wait_usec with a sample holds MA_TRIALS trials: the
  * first is due halfway, each next one halfway through what is left, the

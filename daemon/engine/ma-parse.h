@@ -250,6 +250,29 @@ typedef struct
  * of MaMapState, and the mappings left out, by reason. */
 MaMap *ma_map_build (const MaMapInput *in);
 
+/* What a map was drawn from that still holds after the advice, kept with
+ * the plan to draw the map again then (ma_target_redraw_map()). Runs are
+ * normalized. */
+typedef struct _MaMapBasis
+{
+  GArray *vmas;    /* MaVma: the mappings the map drew, in address order */
+  GArray *advised; /* the plan's pages, and its sample's and trials' still out */
+  GArray *hot;     /* known used when planned, resident or not */
+  GArray *out;     /* paged out by memadvised before the plan, not seen back */
+  gboolean referenced;
+} MaMapBasis;
+
+void ma_map_basis_free (MaMapBasis *basis);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MaMapBasis, ma_map_basis_free)
+
+/* The mappings of @basis drawn again from @resident and @swapped, their
+ * pages as pagemap has them after the advice: an advised page still
+ * resident is MA_MAP_PLANNED (advised), one in swap MA_MAP_SWAPPED, one
+ * gone MA_MAP_ABSENT; the others by the rules of MaMapState. The eligible
+ * and ineligible counts are @before's (the same mappings). */
+MaMap *ma_map_redraw (const MaMap *before, const MaMapBasis *basis, const GArray *resident,
+                      const GArray *swapped);
+
 /* process_madvise(2) limits: at most MA_IOV_MAX elements and MA_MAX_RW_COUNT
  * bytes per call (MAX_RW_COUNT = INT_MAX & PAGE_MASK). */
 #define MA_IOV_MAX 1024

@@ -3,6 +3,8 @@
  * A plan's map of its target: for each eligible mapping a row of cells,
  * each an equal share of the mapping in whole pages, saying what most of
  * its pages are (MaMapState); and the other mappings counted by reason.
+ * After the advice, the same mappings drawn again from pagemap as it is
+ * then (ma_target_redraw_map()).
  *
  * It is drawn from what the plan read anyway (the mappings, their
  * resident pages, the refault knowledge and the sample) and one more read
@@ -190,6 +192,62 @@ ma_map_build (const MaMapInput *in)
   return map;
 }
 
+void
+ma_map_basis_free (MaMapBasis *basis)
+{
+  if (basis == NULL)
+    return;
+  g_clear_pointer (&basis->vmas, g_array_unref);
+  g_clear_pointer (&basis->advised, g_array_unref);
+  g_clear_pointer (&basis->hot, g_array_unref);
+  g_clear_pointer (&basis->out, g_array_unref);
+  g_free (basis);
+}
+
+MaMap *
+ma_map_redraw (const MaMap *before, const MaMapBasis *basis, const GArray *resident,
+               const GArray *swapped)
+{
+  /* Advised is what was advised and is still in memory: what left is in
+   * swap or not present, as any page is. */
+  g_autoptr (GArray) advised = ma_runs_intersect (basis->advised, resident);
+  g_autoptr (GArray) came_back = ma_runs_intersect (basis->out, resident);
+  MaMapInput in = {
+    .vmas = (const MaVma *) basis->vmas->data,
+    .n_vmas = basis->vmas->len,
+    .resident = resident,
+    .swapped = swapped,
+    .planned = advised,
+    .hot = basis->hot,
+    .came_back = came_back,
+    .referenced = basis->referenced,
+    .max_mappings = basis->vmas->len,
+  };
+  MaMap *map = ma_map_build (&in);
+
+  /* The same mappings, each eligible: the counts of all are the plan's. */
+  map->n_eligible = before->n_eligible;
+  g_array_set_size (map->ineligible, 0);
+  g_array_append_vals (map->ineligible, before->ineligible->data, before->ineligible->len);
+  return map;
+}
+
+/* The eligible mappings a map of @vmas draws, as ma_map_build() picks them. */
+static GArray *
+drawn_vmas (const GArray *vmas, guint max_mappings)
+{
+  GArray *drawn = g_array_new (FALSE, FALSE, sizeof (MaVma));
+
+  for (guint i = 0; i < vmas->len && drawn->len < max_mappings; i++)
+    {
+      const MaVma *vma = &g_array_index (vmas, MaVma, i);
+
+      if (ma_vma_eligibility (vma) == MA_INELIGIBLE_NONE && vma->end > vma->start)
+        g_array_append_val (drawn, *vma);
+    }
+  return drawn;
+}
+
 /* Pages in swap of the eligible mappings the map draws. */
 static GArray *
 read_swapped (MaTarget *target, const GArray *vmas, guint max_mappings, GError **error)
@@ -274,5 +332,59 @@ ma_plan_add_map (MaPlan *plan, MaTarget *target, const MaPlanRequest *request, c
     .max_mappings = request->map_mappings,
   };
   plan->map = ma_map_build (&in);
+  plan->map_basis = g_new0 (MaMapBasis, 1);
+  *plan->map_basis = (MaMapBasis){
+    .vmas = drawn_vmas (vmas, request->map_mappings),
+    .advised = g_steal_pointer (&planned),
+    .hot = g_steal_pointer (&hot),
+    .out = g_steal_pointer (&out),
+    .referenced = in.referenced,
+  };
+  return TRUE;
+}
+
+/* Resident pages and pages in swap of @vmas, from one open of pagemap. */
+static gboolean
+read_pages (MaTarget *target, const GArray *vmas, GArray *resident, GArray *swapped, GError **error)
+{
+  g_autoptr (MaPagemap) pagemap = NULL;
+
+  if (vmas->len == 0)
+    return TRUE;
+  pagemap = ma_pagemap_open (ma_target_get_proc_fd (target), error);
+  if (pagemap == NULL)
+    return FALSE;
+  for (guint i = 0; i < vmas->len; i++)
+    {
+      const MaVma *vma = &g_array_index (vmas, MaVma, i);
+
+      if (!ma_pagemap_resident_runs (pagemap, vma->start, vma->end, resident, error)
+          || !ma_pagemap_swapped_runs (pagemap, vma->start, vma->end, swapped, error))
+        return FALSE;
+    }
+  ma_runs_normalize (resident);
+  ma_runs_normalize (swapped);
+  return TRUE;
+}
+
+gboolean
+ma_target_redraw_map (MaTarget *target, MaPlan *plan, GError **error)
+{
+  g_autoptr (GArray) resident = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  g_autoptr (GArray) swapped = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  MaMap *map;
+
+  if (plan->map == NULL || plan->map_basis == NULL)
+    return TRUE;
+  /* What was read must describe the process the pidfd holds. */
+  if (!read_pages (target, plan->map_basis->vmas, resident, swapped, error)
+      || !ma_target_check_alive (target, error))
+    {
+      g_clear_pointer (&plan->map, ma_map_free);
+      return FALSE;
+    }
+  map = ma_map_redraw (plan->map, plan->map_basis, resident, swapped);
+  ma_map_free (plan->map);
+  plan->map = map;
   return TRUE;
 }

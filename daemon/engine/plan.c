@@ -110,6 +110,7 @@ ma_plan_free (MaPlan *plan)
   g_clear_pointer (&plan->ranges, g_array_unref);
   g_clear_pointer (&plan->learnt, ma_plan_learnt_free);
   g_clear_pointer (&plan->map, ma_map_free);
+  g_clear_pointer (&plan->map_basis, ma_map_basis_free);
   g_free (plan);
 }
 

@@ -199,9 +199,12 @@ class MapCtlTest(CtlTestCase):
                                 '-j')
         x = reclaim['targets'][0]
         self.assertEqual(x['status'], 'ok', x)
-        self.assertEqual(self.cells_at(x, start)['cells'], 'P' * CELLS)  # advised
         _, present, _ = t.residency('b')
         self.assertLessEqual(present, 16)
+        # Drawn after the pageout: in swap, bar a cell the kernel kept.
+        cells = self.cells_at(x, start)['cells']
+        self.assertGreaterEqual(cells.count('s'), CELLS - 1, cells)
+        self.assertLessEqual(set(cells), {'s', 'P'})
         # The first half comes back; the second stays in swap.
         t.command('hot b 1 0 0 %d' % (16 * MiB))
         deadline = time.monotonic() + 10
@@ -218,6 +221,46 @@ class MapCtlTest(CtlTestCase):
         _, bar = drawn(r.out)[start]
         self.assertRegex(bar, r'^r+s+$')
         self.assertRegex(r.out, r'\nMap: P advised, ')
+
+    @needs_swap('1G')
+    def test_swap_reclaim_map_drawn_after_the_work(self):
+        """reclaim --map draws the target after the advice: what the pageout
+        took is in swap, not planned as the plan read it; what cold mode
+        advised is still in memory, advised."""
+        self.start()
+        t, regions = self.layout()
+        page = os.sysconf('SC_PAGE_SIZE')
+        per_cell = 64 * MiB // CELLS // page
+        # A bar of the daemon's 256 cells, one for one (256 is the most).
+        r = self.ctl_env(['COLUMNS=400'], 'reclaim', '-t', t.pid, '-m', 'pageout',
+                         '-p', '50', '--map')
+        self.assertEqual(r.rc, 0, r)
+        lines = drawn(r.out)
+        _, bar = lines[regions['a']]
+        self.assertEqual(len(bar), CELLS)
+        # The largest mapping first, from its start: more than half of a
+        # (half of all, and a holds nearly all) is in swap now; the rest
+        # of a was not advised and is in memory.
+        self.assertRegex(bar, r'^s+\++$')
+        self.assertGreater(bar.count('s'), CELLS // 2)
+        pages, present, swapped = t.residency('a')
+        self.assertEqual(present + swapped, pages)
+        self.assertAlmostEqual(bar.count('s'), swapped / per_cell, delta=1)
+        # The pages of the cells drawn in swap are all in swap.
+        offset = (bar.count('s') - 1) * per_cell * page
+        self.assertEqual(t.command('residency a 0 %d' % offset).split()[3],
+                         str(offset // page))
+        self.assertEqual(lines[regions['s']][1], '.' * CELLS)
+        self.assertRegex(r.out, r'\nMap: P advised, ')
+        # Cold mode leaves what it advised in memory: advised.
+        cold, cold_regions = self.layout()
+        r = self.ctl_env(['COLUMNS=400'], 'reclaim', '-t', cold.pid, '-m', 'cold',
+                         '-p', '50', '--map')
+        self.assertEqual(r.rc, 0, r)
+        _, bar = drawn(r.out)[cold_regions['a']]
+        self.assertRegex(bar, r'^P+\++$')
+        self.assertGreater(bar.count('P'), CELLS // 2)
+        self.assertEqual(cold.residency('a')[1], 64 * MiB // page)
 
 
 if __name__ == '__main__':

@@ -282,6 +282,62 @@ test_pageout_threads_share_batches_exactly (void)
     }
 }
 
+static const MaMapMapping *
+map_mapping_at (const MaMap *map, guint64 start)
+{
+  for (guint i = 0; i < map->mappings->len; i++)
+    if (g_array_index (map->mappings, MaMapMapping, i).start == start)
+      return &g_array_index (map->mappings, MaMapMapping, i);
+  g_error ("no drawn mapping at %" G_GINT64_MODIFIER "x", start);
+}
+
+/* A map drawn again after a pageout (what a Reclaim's is): the plan's
+ * cells were planned; after the advice, read from pagemap again, they are
+ * in swap, as the target's own residency says every page is. */
+static void
+test_pageout_map_redrawn_after_the_advice (void)
+{
+  g_autoptr (TestTarget) t = test_target_spawn ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MaTarget) target = NULL;
+  g_autoptr (MaPlan) plan = NULL;
+  MaPlanRequest request = {
+    .mode = MA_MODE_PAGEOUT,
+    .percent = 100,
+    .order = MA_ORDER_ADDRESS,
+    .map = TRUE,
+    .map_mappings = 1024,
+  };
+  MaApplyResult result = { 0 };
+  const MaMapMapping *m;
+  guint64 start;
+  guint n_eligible;
+
+  assert_swap_configured ();
+  start = test_target_map (t, "anon", "anon", 4 * MiB, FALSE, NULL);
+  target = ma_target_open (test_target_get_pid (t), &error);
+  g_assert_no_error (error);
+  plan = live_plan_request (target, &request);
+  g_assert_nonnull (plan->map);
+  n_eligible = plan->map->n_eligible;
+  m = map_mapping_at (plan->map, start);
+  g_assert_cmpuint (m->n_cells, ==, MA_MAP_MAX_CELLS);
+  for (guint k = 0; k < m->n_cells; k++)
+    g_assert_cmpuint (m->cells[k], ==, MA_MAP_PLANNED);
+
+  live_apply (target, plan, &result);
+  g_assert_cmpuint (result.advised_bytes, ==, plan->planned_bytes);
+  live_assert_swapped (t, "anon");
+  g_assert_true (ma_target_redraw_map (target, plan, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (plan->map);
+  g_assert_cmpuint (plan->map->n_eligible, ==, n_eligible);
+  m = map_mapping_at (plan->map, start);
+  g_assert_cmpuint (m->n_cells, ==, MA_MAP_MAX_CELLS);
+  for (guint k = 0; k < m->n_cells; k++)
+    g_assert_cmpuint (m->cells[k], ==, MA_MAP_SWAPPED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -297,6 +353,8 @@ main (int argc, char **argv)
                    test_pageout_mlocked_vma_between_eligible_stays_resident);
   g_test_add_func ("/live/pageout/partial-return-skips-range-locked-after-plan",
                    test_pageout_partial_return_skips_range_locked_after_plan);
+  g_test_add_func ("/live/pageout/map-redrawn-after-the-advice",
+                   test_pageout_map_redrawn_after_the_advice);
   g_test_add_func ("/live/pageout/threads-share-batches-exactly",
                    test_pageout_threads_share_batches_exactly);
 

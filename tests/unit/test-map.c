@@ -328,6 +328,105 @@ test_map_draws_the_first_mappings_counts_all (void)
   pages_clear (&p);
 }
 
+/* The fixture's mapping planned with its first 16 pages advised, then drawn
+ * again as pagemap has it after a pageout that left 4 of them in memory:
+ * advised pages in swap are in swap, those kept advised; hot, came back
+ * and cold as the plan knew them, of the pages resident now; the counts of
+ * the mappings the plan's. */
+static void
+test_map_redraw_after_the_advice (void)
+{
+  g_autoptr (GArray) vmas = load_fixture ("mixed.smaps");
+  Pages p = {
+    runs_of (ANON, (guint[]){ 0, 32 }, 1), runs_of (ANON, (guint[]){ 40, 8 }, 1),
+    runs_of (ANON, (guint[]){ 0, 16 }, 1), runs_of (ANON, (guint[]){ 20, 2 }, 1),
+    runs_of (ANON, (guint[]){ 24, 2 }, 1),
+  };
+  g_autoptr (MaMap) before = build (vmas, &p, FALSE, 1024);
+  g_autoptr (GArray) resident = runs_of (ANON, (guint[]){ 12, 20 }, 1);
+  g_autoptr (GArray) swapped = runs_of (ANON, (guint[]){ 0, 12, 40, 8 }, 2);
+  g_autoptr (MaMapBasis) basis = g_new0 (MaMapBasis, 1);
+  g_autoptr (MaMap) after = NULL;
+  g_autofree char *text_before = NULL;
+  g_autofree char *text_after = NULL;
+
+  basis->vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
+  for (guint i = 0; i < vmas->len; i++)
+    if (g_array_index (vmas, MaVma, i).start == ANON)
+      g_array_append_vals (basis->vmas, &g_array_index (vmas, MaVma, i), 1);
+  g_assert_cmpuint (basis->vmas->len, ==, 1);
+  basis->advised = g_array_copy (p.planned);
+  basis->hot = g_array_copy (p.hot);
+  basis->out = runs_of (ANON, (guint[]){ 24, 2, 50, 2 }, 2);
+  after = ma_map_redraw (before, basis, resident, swapped);
+
+  text_before = cells_text (mapping_at (before, ANON));
+  g_assert_cmpstr (text_before, ==,
+                   "PPPPPPPPPPPPPPPP++++##++rr++++++........ssssssss................");
+  text_after = cells_text (mapping_at (after, ANON));
+  g_assert_cmpstr (text_after, ==,
+                   "ssssssssssssPPPP++++##++rr++++++........ssssssss................");
+  g_assert_cmpuint (after->mappings->len, ==, 1);
+  g_assert_cmpuint (after->n_eligible, ==, before->n_eligible);
+  g_assert_cmpuint (after->n_eligible, ==, 9);
+  g_assert_cmpuint (after->ineligible->len, ==, before->ineligible->len);
+  for (guint i = 0; i < after->ineligible->len; i++)
+    {
+      const MaMapIneligible *a = &g_array_index (after->ineligible, MaMapIneligible, i);
+      const MaMapIneligible *b = &g_array_index (before->ineligible, MaMapIneligible, i);
+
+      g_assert_cmpstr (a->reason, ==, b->reason);
+      g_assert_cmpuint (a->count, ==, b->count);
+      g_assert_cmpuint (a->bytes, ==, b->bytes);
+    }
+  pages_clear (&p);
+}
+
+/* Advised pages that left memory and are not in swap either (dropped, or
+ * the mapping unmapped since) are not present; of a mapping of 1024
+ * pages, cells of 4 by majority as before. */
+static void
+test_map_redraw_advised_gone_is_not_present (void)
+{
+  g_autoptr (GArray) vmas = g_array_new (FALSE, FALSE, sizeof (MaVma));
+  const guint64 base = 0x7f0000000000;
+  Pages p = {
+    runs_of (base, (guint[]){ 0, 1024 }, 1),
+    no_runs (),
+    runs_of (base, (guint[]){ 0, 512 }, 1),
+    no_runs (),
+    no_runs (),
+  };
+  g_autoptr (MaMap) before = NULL;
+  g_autoptr (MaMap) after = NULL;
+  g_autoptr (MaMapBasis) basis = g_new0 (MaMapBasis, 1);
+  /* Of the advised half: 256 pages in swap, 2 of each 4 of the next 128
+   * pages resident (a tie, to advised), 128 gone; the rest untouched. */
+  g_autoptr (GArray) swapped = runs_of (base, (guint[]){ 0, 256 }, 1);
+  g_autoptr (GArray) resident = g_array_new (FALSE, FALSE, sizeof (MaRange));
+  const MaMapMapping *m;
+
+  append_vma (vmas, anon_vma (base, 1024, 1024 * PAGE, 0));
+  before = build (vmas, &p, FALSE, 1024);
+  for (guint k = 256; k < 384; k += 4)
+    ma_runs_append (resident, base + (guint64) k * PAGE, base + (guint64) (k + 2) * PAGE);
+  ma_runs_append (resident, base + 512ull * PAGE, base + 1024ull * PAGE);
+  basis->vmas = g_array_copy (vmas);
+  basis->advised = g_array_copy (p.planned);
+  basis->hot = no_runs ();
+  basis->out = no_runs ();
+  after = ma_map_redraw (before, basis, resident, swapped);
+  m = mapping_at (after, base);
+  g_assert_cmpuint (m->n_cells, ==, MA_MAP_MAX_CELLS);
+  for (guint k = 0; k < m->n_cells; k++)
+    g_assert_cmpuint (m->cells[k], ==,
+                      k < 64    ? MA_MAP_SWAPPED
+                      : k < 96  ? MA_MAP_PLANNED
+                      : k < 128 ? MA_MAP_ABSENT
+                                : MA_MAP_COLD);
+  pages_clear (&p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -341,6 +440,9 @@ main (int argc, char **argv)
                    test_map_cells_by_majority_ties_to_higher);
   g_test_add_func ("/map/referenced-share-of-a-mapping", test_map_referenced_share_of_a_mapping);
   g_test_add_func ("/map/huge-sparse-mapping-by-runs", test_map_huge_sparse_mapping_by_runs);
+  g_test_add_func ("/map/redraw-after-the-advice", test_map_redraw_after_the_advice);
+  g_test_add_func ("/map/redraw-advised-gone-is-not-present",
+                   test_map_redraw_advised_gone_is_not_present);
   g_test_add_func ("/map/draws-the-first-mappings-counts-all",
                    test_map_draws_the_first_mappings_counts_all);
   return g_test_run ();

@@ -308,11 +308,36 @@ test_results_map_only_with_option_and_plan (void)
   job_free (refused);
 }
 
-/* The largest reply there can be: 1024 Reclaim targets, each failed after
- * its plan, with every key, the longest comm, error and message, more
- * ranges than any cap, and maps of as many mappings as a call draws (the
- * engine draws no more) with every reason of the others. It is within MA_RESULTS_MAX_REPLY_SIZE,
- * and that with room for the message header is within the bus's limit. */
+/* A Reclaim's target that failed after its plan (its work stopped, or the
+ * advice failed) has no map: the plan's would draw as advised what was
+ * not, and none was drawn after the work. The others have theirs. */
+static void
+test_results_map_none_of_a_failed_reclaim_target (void)
+{
+  g_autoptr (MaPlan) plan = plan_with_ranges (1);
+  MaJob *job = NULL;
+  g_autoptr (GVariant) results = NULL;
+  g_autoptr (GVariant) done = NULL;
+  g_autoptr (GVariant) stopped = NULL;
+
+  plan->map = map_new (1, 1);
+  job = job_new (TRUE, request_with ("pageout", FALSE, TRUE), 2, plan);
+  fail (&g_array_index (job->targets, MaJobTarget, 1), MA_ERROR_FAILED, "stopped");
+  results = g_variant_ref_sink (ma_job_build_results (job));
+  done = g_variant_get_child_value (results, 0);
+  stopped = g_variant_get_child_value (results, 1);
+  g_assert_true (g_variant_lookup (done, "map", "@a{sv}", NULL));
+  g_assert_false (g_variant_lookup (stopped, "map", "@a{sv}", NULL));
+  job_free (job);
+}
+
+/* The largest reply there can be: 1024 Reclaim targets with every key, the
+ * longest comm, error and message (those that failed after their plan),
+ * more ranges than any cap, and maps of as many mappings as a call draws
+ * (the engine draws no more) with every reason of the others: of targets
+ * that did not fail, which alone have maps, each with the no-swap note. It is within
+ * MA_RESULTS_MAX_REPLY_SIZE, and that with room for the message header is within the bus's limit.
+ */
 static void
 test_results_largest_reply_fits_the_bus (void)
 {
@@ -335,16 +360,28 @@ test_results_largest_reply_fits_the_bus (void)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
 
-      if (i < n_drawn)
-        t->plan = drawn;
-
       g_free (t->comm);
       /* MaTarget keeps at most 63 bytes of /proc/PID/comm. */
       t->comm = g_strnfill (63, 'c');
       t->pid = G_MAXUINT32;
-      fail (t, MA_ERROR_NO_SUCH_PROCESS, message);
+      if (i < n_drawn)
+        t->plan = drawn;
+      else
+        fail (t, MA_ERROR_NO_SUCH_PROCESS, message);
     }
   results = ma_job_build_results (job);
+  /* The maps are in it, the largest ones. */
+  for (guint i = 0; i < n_drawn; i++)
+    {
+      g_autoptr (GVariant) entry = g_variant_get_child_value (results, i);
+      g_autoptr (GVariant) map = g_variant_lookup_value (entry, "map", G_VARIANT_TYPE_VARDICT);
+      g_autoptr (GVariant) mappings = NULL;
+
+      g_assert_nonnull (map);
+      mappings = g_variant_lookup_value (map, "mappings", G_VARIANT_TYPE ("a(ttay)"));
+      g_assert_cmpuint (g_variant_n_children (mappings), ==, MA_RESULTS_MAX_MAP_PER_TARGET);
+      g_assert_true (g_variant_lookup (entry, "message", "&s", NULL));
+    }
   reply = g_variant_ref_sink (g_variant_new_tuple (&results, 1));
   size = g_variant_get_size (reply);
   g_test_message ("largest reply: %" G_GSIZE_FORMAT " bytes", size);
@@ -370,6 +407,8 @@ main (int argc, char **argv)
   g_test_add_func ("/results/map-with-option-map", test_results_map_with_option_map);
   g_test_add_func ("/results/map-only-with-option-and-plan",
                    test_results_map_only_with_option_and_plan);
+  g_test_add_func ("/results/map-none-of-a-failed-reclaim-target",
+                   test_results_map_none_of_a_failed_reclaim_target);
   g_test_add_func ("/results/largest-reply-fits-the-bus", test_results_largest_reply_fits_the_bus);
   return g_test_run ();
 }
