@@ -96,6 +96,21 @@ still_in_cgroup (MaTarget *target, const char *cgroup)
   return ma_classify_cgroup_is_below (path, cgroup);
 }
 
+/* With a cgroup call, whether @t is still below the cgroup; if not it
+ * fails as exited, the message saying it @what. */
+static gboolean
+still_member (MaJob *job, MaJobTarget *t, const char *what)
+{
+  g_autofree char *gone = NULL;
+
+  if (job->request->cgroup == NULL || still_in_cgroup (t->target, job->request->cgroup))
+    return TRUE;
+  gone = g_strdup_printf ("Process %u %s.", t->pid, what);
+  ma_job_target_fail (t, MA_ERROR_EXITED, gone);
+  g_clear_pointer (&t->target, ma_target_free);
+  return FALSE;
+}
+
 /* The facts of @t's open target, with its user namespace as the caller
  * sees it; sets @userns. */
 static void
@@ -274,15 +289,8 @@ ma_job_open_targets (MaJob *job)
       if (!see_target (job, t))
         continue;
       /* Whatever has this pid now is not the member that was listed. */
-      if (request->cgroup != NULL && !still_in_cgroup (t->target, request->cgroup))
-        {
-          g_autofree char *gone
-              = g_strdup_printf ("Process %u is no longer in the cgroup.", t->pid);
-          ma_job_target_fail (t, MA_ERROR_EXITED, gone);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      classify_target (job, t);
+      if (still_member (job, t, "is no longer in the cgroup"))
+        classify_target (job, t);
     }
 }
 
@@ -331,18 +339,8 @@ ma_job_reopen_targets (MaJob *job)
        * authorized anew (apply_grants()), and until then the caller
        * learns of it only what its /proc shows. */
       t->authorized = FALSE;
-      if (!see_target (job, t))
-        continue;
       /* A cgroup's member that left it meanwhile is not one any more. */
-      if (job->request->cgroup != NULL && !still_in_cgroup (t->target, job->request->cgroup))
-        {
-          g_autofree char *gone
-              = g_strdup_printf ("Process %u left the cgroup while the call waited.", t->pid);
-
-          ma_job_target_fail (t, MA_ERROR_EXITED, gone);
-          g_clear_pointer (&t->target, ma_target_free);
-          continue;
-        }
-      classify_target (job, t);
+      if (see_target (job, t) && still_member (job, t, "left the cgroup while the call waited"))
+        classify_target (job, t);
     }
 }
