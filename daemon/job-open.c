@@ -184,15 +184,16 @@ named_before (MaJob *job, guint i)
   return FALSE;
 }
 
-/* What the caller sees of @t's open target; FALSE when that is nothing:
- * then @t failed as if there were no such process, or, a cgroup's member
- * the caller did not name, was left out. */
+/* What the caller sees of @t's open target, and its user namespace as
+ * the caller sees it (@userns); FALSE when that is nothing: then @t
+ * failed as if there were no such process, or, a cgroup's member the
+ * caller did not name, was left out. */
 static gboolean
-see_target (MaJob *job, MaJobTarget *t)
+see_target (MaJob *job, MaJobTarget *t, MaUserns *userns)
 {
   MaTargetFacts facts;
 
-  target_facts (job, t, &facts, &t->userns);
+  target_facts (job, t, &facts, userns);
   t->seen = ma_visibility_seen (&facts, &job->view);
   /* A caller holding a pidfd knows the process exists. */
   if (job->request->pidfds != NULL)
@@ -212,10 +213,11 @@ see_target (MaJob *job, MaJobTarget *t)
   return FALSE;
 }
 
-/* Classifies @t's open target, which the caller sees: usable, protected,
- * own. */
+/* Classifies @t's open target, which the caller sees, in @userns:
+ * usable, protected, own. Not authorized yet (apply_grants() comes after),
+ * the caller learns why it is protected only if it may read it. */
 static void
-classify_target (MaJob *job, MaJobTarget *t)
+classify_target (MaJob *job, MaJobTarget *t, const MaUserns *userns)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *message = NULL;
@@ -236,7 +238,7 @@ classify_target (MaJob *job, MaJobTarget *t)
     {
       /* Its name or cgroup in the message, and that it is protected at
        * all, are for a caller who may read them. */
-      if (t->seen == MA_SEEN_READABLE || t->authorized)
+      if (t->seen == MA_SEEN_READABLE)
         {
           ma_job_target_fail (t, MA_ERROR_PROTECTED, message);
           g_clear_pointer (&t->target, ma_target_free);
@@ -245,7 +247,7 @@ classify_target (MaJob *job, MaJobTarget *t)
       t->protected_message = g_steal_pointer (&message);
     }
   t->own = ma_classify_own (t->target, job->uid);
-  t->keep_ptrace = t->own && t->userns.nested && t->userns.owned && !t->userns.root_mapped;
+  t->keep_ptrace = t->own && userns->nested && userns->owned && !userns->root_mapped;
 }
 
 void
@@ -272,6 +274,7 @@ ma_job_open_targets (MaJob *job)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
       g_autoptr (GError) error = NULL;
+      MaUserns userns;
 
       t->uid = (uid_t) -1;
       t->target = open_target (job, t, i, &error);
@@ -286,11 +289,11 @@ ma_job_open_targets (MaJob *job)
           continue;
         }
 
-      if (!see_target (job, t))
+      if (!see_target (job, t, &userns))
         continue;
       /* Whatever has this pid now is not the member that was listed. */
       if (still_member (job, t, "is no longer in the cgroup"))
-        classify_target (job, t);
+        classify_target (job, t, &userns);
     }
 }
 
@@ -308,6 +311,7 @@ ma_job_reopen_targets (MaJob *job)
     {
       MaJobTarget *t = &g_array_index (job->targets, MaJobTarget, i);
       g_autoptr (GError) error = NULL;
+      MaUserns userns;
       guint64 start_time = t->start_time;
 
       if (t->failed || t->target != NULL)
@@ -340,7 +344,8 @@ ma_job_reopen_targets (MaJob *job)
        * learns of it only what its /proc shows. */
       t->authorized = FALSE;
       /* A cgroup's member that left it meanwhile is not one any more. */
-      if (see_target (job, t) && still_member (job, t, "left the cgroup while the call waited"))
-        classify_target (job, t);
+      if (see_target (job, t, &userns)
+          && still_member (job, t, "left the cgroup while the call waited"))
+        classify_target (job, t, &userns);
     }
 }

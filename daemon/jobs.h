@@ -34,7 +34,6 @@ typedef struct
   /* Own, in a user namespace the caller created with no root mapped: the
    * work keeps CAP_SYS_PTRACE (memadvised(8), "Own processes"). */
   gboolean keep_ptrace;
-  MaUserns userns; /* its user namespace as the caller sees it */
   gboolean failed;
   MaError error;
   char *message;
