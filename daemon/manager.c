@@ -84,16 +84,24 @@ close_fds (int *fds, gint n)
   g_free (fds);
 }
 
+/* A call that takes no file descriptors holds none of those it was sent. */
+static void
+drop_message_fds (GDBusMethodInvocation *invocation)
+{
+  gint n_fds;
+  int *fds = steal_message_fds (invocation, &n_fds);
+
+  close_fds (fds, n_fds);
+}
+
 static gboolean
 handle_advise (MaManager *self, GDBusMethodInvocation *invocation, gboolean reclaim, GVariant *pids,
                const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
-  gint n_fds;
-  int *fds = steal_message_fds (invocation, &n_fds);
   MaRequest *request;
 
-  close_fds (fds, n_fds);
+  drop_message_fds (invocation);
   request = ma_request_parse (pids, mode, options, self->context->settings, &error);
   if (refuse_call (self, invocation, reclaim ? "Reclaim" : "Plan", &request, error))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -176,11 +184,9 @@ handle_advise_cgroup (MaManager *self, GDBusMethodInvocation *invocation, gboole
                       const char *cgroup, const char *mode, GVariant *options)
 {
   g_autoptr (GError) error = NULL;
-  gint n_fds;
-  int *fds = steal_message_fds (invocation, &n_fds);
   MaRequest *request;
 
-  close_fds (fds, n_fds);
+  drop_message_fds (invocation);
   request = ma_request_parse_options (mode, options, self->context->settings, &error);
   if (request != NULL && !ma_cgroup_path_check (cgroup, &error))
     g_clear_pointer (&request, ma_request_free);
