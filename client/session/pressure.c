@@ -5,10 +5,9 @@
  * starts reclaiming background apps, longest idle first, until the PSI
  * "some avg10" figure falls under PressureRecoveredAvg10.
  *
- * The warning counts only from the name's current owner: the signal is
- * subscribed to with its unique name as the sender while it runs, so a
- * warning any other peer of the system bus sends (to everyone, or to this
- * agent alone) is not followed.
+ * The warning counts only from the name's current owner (owner-signal.c):
+ * a warning any other peer of the system bus sends (to everyone, or to
+ * this agent alone) is not followed.
  */
 #include "config.h"
 
@@ -112,35 +111,19 @@ psi_stop (SessAgent *agent)
   agent->psi_fd = -1;
 }
 
+/* low-memory-monitor runs: its warnings, not PSI; gone: PSI again. */
 static void
-lmm_unsubscribe (SessAgent *agent)
-{
-  if (agent->lmm_subscription != 0)
-    g_dbus_connection_signal_unsubscribe (agent->system_bus, agent->lmm_subscription);
-  agent->lmm_subscription = 0;
-}
-
-static void
-on_lmm_appeared (GDBusConnection *connection, const char *name, const char *owner,
-                 gpointer user_data)
+on_lmm_owner_changed (gpointer user_data, gboolean has_owner)
 {
   SessAgent *agent = user_data;
 
-  lmm_unsubscribe (agent);
-  agent->lmm_subscription = g_dbus_connection_signal_subscribe (
-      connection, owner, LMM_NAME, "LowMemoryWarning", LMM_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-      on_low_memory_warning, agent, NULL);
-  g_debug ("low-memory-monitor runs (%s): following its warnings", owner);
-  psi_stop (agent);
-}
-
-static void
-on_lmm_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  SessAgent *agent = user_data;
-
-  lmm_unsubscribe (agent);
-  psi_start (agent);
+  if (has_owner)
+    {
+      g_debug ("low-memory-monitor runs: following its warnings");
+      psi_stop (agent);
+    }
+  else
+    psi_start (agent);
 }
 
 void
@@ -149,15 +132,14 @@ sess_pressure_init (SessAgent *agent)
   agent->psi_fd = -1;
   if (!agent->config->pressure)
     return;
-  agent->lmm_watch
-      = g_bus_watch_name_on_connection (agent->system_bus, LMM_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                        on_lmm_appeared, on_lmm_vanished, agent, NULL);
+  agent->lmm
+      = sess_owner_signal_new (agent->system_bus, LMM_NAME, LMM_PATH, LMM_NAME, "LowMemoryWarning",
+                               on_low_memory_warning, on_lmm_owner_changed, agent);
 }
 
 void
 sess_pressure_shutdown (SessAgent *agent)
 {
-  g_clear_handle_id (&agent->lmm_watch, g_bus_unwatch_name);
-  lmm_unsubscribe (agent);
+  g_clear_pointer (&agent->lmm, sess_owner_signal_free);
   psi_stop (agent);
 }

@@ -63,6 +63,7 @@ typedef struct
 } SessSpent;
 
 typedef struct _SessAgent SessAgent;
+typedef struct _SessOwnerSignal SessOwnerSignal; /* owner-signal.c */
 
 typedef enum
 {
@@ -97,9 +98,8 @@ struct _SessAgent
   gboolean pressure_episode;
 
   /* screensaver.c, pressure.c, kde.c */
-  GPtrArray *screensavers; /* the ScreenSaver names watched, with their subscriptions */
-  guint lmm_subscription;  /* to LowMemoryWarning of the name's current owner */
-  guint lmm_watch;
+  GPtrArray *screensavers; /* SessOwnerSignal: ActiveChanged of each ScreenSaver name */
+  SessOwnerSignal *lmm;    /* LowMemoryWarning of low-memory-monitor */
   int psi_fd;
   guint psi_source;
   guint session_name;
@@ -164,6 +164,16 @@ void sess_reclaim_forget (SessAgent *agent, const char *unit);
 /* refaults.c: asks memadvised (PlanCgroup) what came back of @app's last
  * pageout, then reschedules. */
 void sess_refaults_ask (SessAgent *agent, SessApp *app);
+
+/* owner-signal.c: @signal of @interface at @path (NULL: any) from the
+ * current owner of @name on @bus only; @owner_changed (or NULL) is told
+ * when an owner appears (TRUE) or goes (FALSE). */
+typedef void (*SessOwnerChanged) (gpointer user_data, gboolean has_owner);
+SessOwnerSignal *sess_owner_signal_new (GDBusConnection *bus, const char *name, const char *path,
+                                        const char *interface, const char *signal,
+                                        GDBusSignalCallback callback,
+                                        SessOwnerChanged owner_changed, gpointer user_data);
+void sess_owner_signal_free (SessOwnerSignal *follow);
 
 /* screensaver.c */
 void sess_screensaver_init (SessAgent *agent);
